@@ -1,0 +1,3 @@
+from groundspeed.cli import main
+
+main()

@@ -1,0 +1,293 @@
+"""The importer contract: how a file becomes raw records, and a raw record becomes posts.
+
+An importer (a *format*) does two things, kept apart on purpose:
+
+1. **split** a file into raw records, each an exact byte payload with a locator (``file:line``).
+   Raw records go to the spool untouched. Splitting is shared: a format picks a ``framing``
+   (``lines``, ``json``, ``csv``, ``xml``) and the framing code in :mod:`.framing` does the work.
+2. **parse** one raw record into posts. This runs when the spool is processed, and again on
+   ``groundspeed reprocess``, so it must depend only on the payload and :class:`ParseContext`.
+
+``parse`` never raises for bad data. It returns a :class:`ParseResult`: the posts it could make,
+the *problems* (a part that is broken, with the reason; these are quarantined) and the *skipped*
+(valid records that are not posts, e.g. a Bluesky "like" event or a tweet-counts response; these are
+counted by reason, so nothing disappears without a trace).
+
+A new format subclasses :class:`Format` and is listed in :mod:`groundspeed.formats` (the registry).
+Every format runs through the same contract tests (``tests/contract``).
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, BinaryIO, ClassVar, Literal
+
+import msgspec
+
+from ..model import Post, Provenance, RawRef, make_uid
+from ..text import clean_text, extract_hashtags, extract_mentions, extract_urls, normalise
+
+Framing = Literal["json", "csv", "xml", "custom"]
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """What detection looks at: the start of a (decompressed) file, and its first record parsed."""
+
+    name: str  # file name, lower-case, compression suffix removed
+    head: str  # first ~64 KiB as text
+    first_value: Any  # the first JSON value (first line, or the whole head) or None
+    csv_header: tuple[str, ...] | None  # the first CSV row, when the head looks like CSV
+
+
+@dataclass(frozen=True, slots=True)
+class ParseContext:
+    """Everything ``parse`` may know besides the payload (all of it is stored in the spool)."""
+
+    seq: int
+    locator: str
+    source: str
+    collected_at: datetime  # arrival in groundspeed, aware UTC
+    software: str
+    query: str | None = None
+    options: Mapping[str, str] = field(default_factory=dict)
+
+    def provenance(self, *, collected_at: datetime | None = None, collector: str | None = None) -> Provenance:
+        return Provenance(
+            source=self.source,
+            software=self.software,
+            query=self.query,
+            collected_at=collected_at,
+            collector=collector,
+        )
+
+    def raw(self, path: str | None = None) -> RawRef:
+        return RawRef(seq=self.seq, locator=self.locator, path=path)
+
+
+@dataclass(slots=True)
+class ParseResult:
+    posts: list[Post] = field(default_factory=list)
+    problems: list[tuple[str | None, str]] = field(default_factory=list)  # (path in record, reason)
+    skipped: list[str] = field(default_factory=list)  # reasons, e.g. "bluesky like event"
+
+
+class Format(ABC):
+    """One importable format. Subclasses set the class attributes and implement two methods."""
+
+    name: ClassVar[str]  # short id used on the command line: --format x-v1
+    title: ClassVar[str]  # one line for people: "X (Twitter) API v1.1 tweets"
+    # "json": JSON lines or one JSON document (decided per file); "csv": rows, with the header in
+    # the frame options as "csv_header"; "xml": split_document gets the parsed root element;
+    # "custom": the format splits the byte stream itself (split_stream), e.g. WARC files.
+    framing: ClassVar[Framing]
+    platform: ClassVar[str]  # the platform its posts belong to ("x", "bluesky", ...)
+
+    @abstractmethod
+    def sniff(self, sample: Sample) -> int:
+        """How sure this format is that the sample is its kind: 0 (no) to 100 (certain)."""
+
+    @abstractmethod
+    def parse(self, payload: bytes, ctx: ParseContext) -> ParseResult:
+        """Posts from one raw record. Never raises for bad data: report it in the result."""
+
+    def split_document(self, document: Any) -> list[tuple[str, Any]] | None:
+        """For ``json`` framing: the parts of a parsed document to spool as separate records.
+
+        Return ``[(path, value), ...]`` (values are re-encoded as JSON), or ``None`` to keep the
+        whole document as one record. The default keeps top-level arrays element by element.
+        """
+        if isinstance(document, list):
+            return [(f"[{index}]", value) for index, value in enumerate(document)]
+        return None
+
+    def document_context(self, document: Any) -> dict[str, str] | None:
+        """For ``json``/``xml`` framing: options every record of this document needs to be parsed
+        (e.g. the Telegram channel a message belongs to). Stored with the records in the spool."""
+        return None
+
+    def split_stream(self, stream: BinaryIO, name: str) -> Iterator[tuple[str, bytes]]:
+        """For ``custom`` framing: (locator suffix, payload) pairs read from a binary stream."""
+        raise NotImplementedError
+
+
+# -- helpers shared by the formats -----------------------------------------------------------
+
+TWITTER_EPOCH_MS = 1288834974657
+SNOWFLAKE_START = 29_000_000_000_000_000  # ids below this predate snowflakes (Nov 2010)
+
+
+def snowflake_time(native_id: str) -> datetime | None:
+    """Creation time encoded in an X/Twitter snowflake id, or None for older ids."""
+    if not native_id.isdigit():
+        return None
+    value = int(native_id)
+    if value < SNOWFLAKE_START:
+        return None
+    return datetime.fromtimestamp(((value >> 22) + TWITTER_EPOCH_MS) / 1000, tz=UTC)
+
+
+_TWITTER_TIME_RE = re.compile(r"^[A-Z][a-z]{2} [A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d [+-]\d{4} \d{4}$")
+
+
+def parse_time(value: object) -> datetime | None:
+    """An aware UTC datetime from the timestamp shapes found in the wild, or None.
+
+    Accepts ISO 8601 (with ``Z`` or an offset; a naive value is taken as UTC), the X v1.1 shape
+    ``Wed Oct 10 20:19:24 +0000 2018``, RFC 2822 (RSS), and Unix seconds or milliseconds.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        seconds = float(value)
+        if seconds > 1e14:  # microseconds
+            seconds /= 1e6
+        elif seconds > 1e11:  # milliseconds
+            seconds /= 1e3
+        try:
+            return datetime.fromtimestamp(seconds, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    if _TWITTER_TIME_RE.match(text):
+        try:
+            return datetime.strptime(text, "%a %b %d %H:%M:%S %z %Y").astimezone(UTC)
+        except ValueError:
+            return None
+    if text.isdigit():
+        return parse_time(int(text))
+    iso = text.replace("Z", "+00:00").replace("z", "+00:00") if text[-1:] in "Zz" else text
+    try:
+        parsed = datetime.fromisoformat(iso)
+    except ValueError:
+        try:
+            parsed = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def as_int(value: object) -> int | None:
+    """An int from a count field; None when missing or not a number (never 0 for unknown)."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value == value else None
+    if isinstance(value, str):
+        stripped = value.strip().replace(",", "")
+        if stripped.lstrip("-").isdigit():
+            return int(stripped)
+        try:
+            return int(float(stripped))
+        except ValueError:
+            return None
+    return None
+
+
+def as_bool(value: object) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in ("true", "yes", "y", "1", "t"):
+            return True
+        if lowered in ("false", "no", "n", "0", "f"):
+            return False
+    if isinstance(value, int):
+        return bool(value)
+    return None
+
+
+def none_if_blank(value: object) -> str | None:
+    """A stripped string, or None for missing/empty values."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def platform_lang(value: object) -> str | None:
+    """A platform's language tag, with X's "und" (undetermined) and blanks as unknown."""
+    text = none_if_blank(value)
+    if text is None or text.lower() in ("und", "unknown", "null", "none", "zxx"):
+        return None
+    return text
+
+
+def decode_json(payload: bytes) -> tuple[Any, str | None]:
+    """(value, None) or (None, reason) for a JSON payload."""
+    try:
+        return msgspec.json.decode(payload), None
+    except msgspec.DecodeError as exc:
+        return None, f"not valid JSON: {exc}"
+
+
+def make_post(
+    ctx: ParseContext,
+    *,
+    platform: str,
+    native_id: str,
+    kind: Literal["original", "repost", "reply", "quote"],
+    original_text: str | None,
+    created_at: datetime | None,
+    path: str | None = None,
+    hashtags: tuple[str, ...] | None = None,
+    mentions: tuple[str, ...] | None = None,
+    urls: tuple[str, ...] | None = None,
+    provenance: Provenance | None = None,
+    **fields: Any,
+) -> Post:
+    """Build a :class:`Post` with the shared rules applied.
+
+    * ``uid`` is ``platform:native_id``; ``collected_at`` and ``raw`` come from the context.
+    * ``text`` is the normalised form of ``original_text`` (see :mod:`groundspeed.text`), after
+      HTML entities are decoded in the readable text.
+    * hashtags, mentions and urls given as ``None`` are extracted from the text.
+    * for X posts without a time, the time is read from the snowflake id
+      (``created_at_source="snowflake-id"``).
+    """
+    readable = clean_text(original_text) if original_text is not None else None
+    created_source: str | None = "platform" if created_at is not None else None
+    if created_at is None and platform == "x":
+        created_at = snowflake_time(native_id)
+        if created_at is not None:
+            created_source = "snowflake-id"
+    if readable is not None:
+        if hashtags is None:
+            hashtags = extract_hashtags(readable)
+        if mentions is None:
+            mentions = extract_mentions(readable)
+        if urls is None:
+            urls = extract_urls(readable)
+    return Post(
+        uid=make_uid(platform, native_id),
+        platform=platform,
+        native_id=native_id,
+        kind=kind,
+        collected_at=ctx.collected_at,
+        provenance=provenance or ctx.provenance(),
+        created_at=created_at,
+        created_at_source=created_source,
+        text=normalise(readable) if readable is not None else None,
+        original_text=readable,
+        hashtags=hashtags or (),
+        mentions=mentions or (),
+        urls=urls or (),
+        raw=ctx.raw(path),
+        **fields,
+    )
