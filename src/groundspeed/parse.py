@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from . import __version__
 from .formats import get_format
 from .formats.base import ParseContext
-from .model import Post
+from .model import POST_KINDS, Post
 from .spool import FrameBody
 
 
@@ -39,6 +39,19 @@ EXCERPT_CHARS = 400
 def excerpt(payload: bytes) -> str:
     text = payload[: EXCERPT_CHARS * 4].decode("utf-8", errors="replace")
     return text[:EXCERPT_CHARS]
+
+
+def invalid_post(post: Post) -> str | None:
+    """Why a post from an importer cannot be stored, or None. Guards the store from importer bugs."""
+    if post.kind not in POST_KINDS:
+        return f"post {post.uid} has kind {post.kind!r}"
+    if not post.uid or post.uid != f"{post.platform}:{post.native_id}":
+        return f"post uid {post.uid!r} is not platform:native_id"
+    for name in ("created_at", "collected_at"):
+        value = getattr(post, name)
+        if value is not None and (not isinstance(value, datetime) or value.utcoffset() is None):
+            return f"post {post.uid} has a {name} without a time zone"
+    return None
 
 
 def parse_frame(body: FrameBody, first_seq: int, *, from_seq: int = 0, software: str = __version__) -> ParsedBatch:
@@ -77,7 +90,13 @@ def parse_frame(body: FrameBody, first_seq: int, *, from_seq: int = 0, software:
             reason = f"internal error in the {fmt.name} importer: {type(exc).__name__}: {exc}"
             result.quarantined.append(QuarantineItem(body.source, locator, reason, seq=seq, excerpt=excerpt(payload)))
             continue
-        result.posts.extend(parsed.posts)
+        for post in parsed.posts:
+            problem = invalid_post(post)
+            if problem is None:
+                result.posts.append(post)
+            else:
+                reason = f"internal error in the {fmt.name} importer: {problem}"
+                result.quarantined.append(QuarantineItem(body.source, locator, reason, path=post.raw.path if post.raw else None, seq=seq, excerpt=excerpt(payload)))
         for path, reason in parsed.problems:
             result.quarantined.append(
                 QuarantineItem(body.source, locator, reason, path=path, seq=seq, excerpt=excerpt(payload))

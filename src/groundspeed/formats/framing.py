@@ -16,6 +16,7 @@ import codecs
 import csv
 import gzip
 import io
+import itertools
 import lzma
 import re
 import sys
@@ -101,15 +102,16 @@ class InputFile:
         return name
 
     def _open_decompressed(self) -> IO[bytes]:
-        raw = open(self.path, "rb")  # noqa: SIM115 - returned to the caller
+        # Each opener owns the file handle, so closing the stream closes the file.
         if self.compression == "gzip":
-            return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
+            return gzip.open(self.path, "rb")
         if self.compression == "bz2":
-            return bz2.BZ2File(raw)  # type: ignore[return-value]
+            return bz2.open(self.path, "rb")
         if self.compression == "xz":
-            return lzma.LZMAFile(raw)  # type: ignore[return-value]
+            return lzma.open(self.path, "rb")
+        raw = open(self.path, "rb")  # noqa: SIM115 - returned to the caller
         if self.compression == "zstd":
-            return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True, closefd=True)  # type: ignore[return-value]
+            return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True, closefd=True)  # type: ignore[no-any-return]
         return raw
 
     def _raw_head(self, size: int) -> bytes:
@@ -322,8 +324,16 @@ def _split_lines(input_file: InputFile, cursor: dict[str, Any], batch_records: i
         carry = b""
         records: list[tuple[str, bytes]] = []
         size = 0
+        truncated: BaseException | None = None
+        # read1 returns what one decompression step gives, so a cut-off compressed file loses
+        # only the unreadable end, not the whole last chunk.
+        read = getattr(handle, "read1", handle.read)
         while True:
-            chunk = handle.read(READ_CHUNK)
+            try:
+                chunk = read(READ_CHUNK)
+            except _TRUNCATION_ERRORS as exc:
+                truncated = exc  # keep what was read; the cut line is quarantined below
+                break
             if not chunk:
                 break
             data = carry + chunk
@@ -353,6 +363,8 @@ def _split_lines(input_file: InputFile, cursor: dict[str, Any], batch_records: i
                 records.append((f"{display}:{line_no}", line))
         if records or not cursor:
             yield RecordBatch(records, {"offset": offset, "line": line_no}, bytes_read=offset)
+        if truncated is not None:
+            raise input_file.truncated(truncated, f"The {line_no:,} lines before the cut were imported.")
 
 
 def _skip(handle: IO[bytes], count: int) -> None:
@@ -433,21 +445,20 @@ def _error_line(data: bytes, message: str) -> str:
     if not match:
         return ""
     position = int(match.group(1))
-    return f", line {data[:position].count(b'\n') + 1}"
+    line = data[:position].count(b"\n") + 1
+    return f", line {line}"
 
 
 def _split_csv(input_file: InputFile, cursor: dict[str, Any], batch_records: int) -> Iterator[RecordBatch]:
     display = input_file.display
     with input_file.open_utf8() as binary:
         text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="replace", newline="")
-        head = text.read(SAMPLE_BYTES)
-        text.seek(0)
-        first = head.split("\n", 1)[0]
+        first = text.readline()  # compressed and transcoded streams cannot seek back
         try:
             delimiter = csv.Sniffer().sniff(first, delimiters=",\t;").delimiter
         except csv.Error:
             delimiter = ","
-        reader = csv.reader(text, delimiter=delimiter)
+        reader = csv.reader(itertools.chain([first], text), delimiter=delimiter)
         header = next(reader, None)
         if header is None:
             yield RecordBatch([], {"records": 0}, None)

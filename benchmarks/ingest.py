@@ -1,0 +1,141 @@
+"""Import speed against a plain msgspec decode of the same file, measured in the same run.
+
+    .venv/bin/python benchmarks/ingest.py [--posts 200000] [--repeat 3]
+
+Generates a reproducible tweet-like JSONL file (X API v1.1 shape, Persian/Arabic/English text,
+retweets with embedded originals), then times:
+
+* reference: read the file and decode every line into a typed ``msgspec.Struct`` with the fields
+  groundspeed maps (what a bare-bones reader would do);
+* import: ``groundspeed import`` end to end into a fresh workspace: spool (zstd, fsync), decode,
+  normalise, store in SQLite with the full-text index, spool position committed with each batch.
+
+Prints posts/s for both and the ratio (import time / reference time). Lower is better; the
+target for the foundation is <= 6x, stretch 4x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import msgspec
+
+from groundspeed.synthetic import write_jsonl
+from groundspeed.workspace import Workspace
+
+WORK = Path(__file__).parent / "_work"
+
+
+class RefUser(msgspec.Struct):
+    id_str: str | None = None
+    screen_name: str | None = None
+    name: str | None = None
+    followers_count: int | None = None
+    verified: bool | None = None
+    location: str | None = None
+
+
+class RefHashtag(msgspec.Struct):
+    text: str
+
+
+class RefUrl(msgspec.Struct):
+    url: str | None = None
+    expanded_url: str | None = None
+
+
+class RefMention(msgspec.Struct):
+    screen_name: str | None = None
+
+
+class RefEntities(msgspec.Struct):
+    hashtags: list[RefHashtag] = []
+    urls: list[RefUrl] = []
+    user_mentions: list[RefMention] = []
+
+
+class RefPoint(msgspec.Struct):
+    coordinates: list[float]
+
+
+class RefTweet(msgspec.Struct):
+    id_str: str
+    created_at: str
+    text: str | None = None
+    full_text: str | None = None
+    lang: str | None = None
+    user: RefUser | None = None
+    entities: RefEntities | None = None
+    coordinates: RefPoint | None = None
+    retweet_count: int | None = None
+    favorite_count: int | None = None
+    in_reply_to_status_id_str: str | None = None
+    retweeted_status: RefTweet | None = None
+
+
+def reference_decode(path: Path) -> int:
+    decoder = msgspec.json.Decoder(RefTweet)
+    count = 0
+    with open(path, "rb") as handle:
+        for line in handle:
+            decoder.decode(line)
+            count += 1
+    return count
+
+
+def timed(function, *args):  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    result = function(*args)
+    return time.perf_counter() - start, result
+
+
+def import_once(path: Path) -> tuple[float, int, int]:
+    root = Path(tempfile.mkdtemp(prefix="gs-bench-", dir=WORK))
+    try:
+        with Workspace(root) as workspace:
+            seconds, report = timed(workspace.import_file, path)
+            return seconds, report.records, report.new
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--posts", type=int, default=200_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=2009)
+    args = parser.parse_args()
+    WORK.mkdir(exist_ok=True)
+    path = WORK / f"tweets-{args.posts}-{args.seed}.jsonl"
+    if not path.exists():
+        print(f"generating {path} ...", file=sys.stderr)
+        write_jsonl(str(path), args.posts, seed=args.seed)
+    size_mb = path.stat().st_size / 1e6
+    reference = []
+    imports = []
+    for round_number in range(args.repeat):
+        # Interleave the two so that machine noise hits both alike.
+        seconds, count = timed(reference_decode, path)
+        reference.append(seconds)
+        seconds, records, new = import_once(path)
+        imports.append(seconds)
+        print(f"round {round_number + 1}: reference {reference[-1]:.2f} s, import {imports[-1]:.2f} s ({new:,} posts stored)", file=sys.stderr)
+    ref = statistics.median(reference)
+    imp = statistics.median(imports)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"file: {count:,} lines, {size_mb:.0f} MB")
+    print(f"reference msgspec typed decode: {ref:.2f} s  ({count / ref:,.0f} posts/s)")
+    print(f"groundspeed import:             {imp:.2f} s  ({count / imp:,.0f} posts/s)")
+    print(f"ratio import / reference:       {imp / ref:.2f}x   (target <= 6x, stretch 4x)")
+    print(f"peak RSS: {peak_mb:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

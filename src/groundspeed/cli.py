@@ -1,0 +1,427 @@
+"""The ``groundspeed`` command line. Data goes to standard output, messages to standard error."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from .errors import GroundspeedError, UnknownFormatError
+from .export import write_csv, write_ids, write_jsonl, write_parquet, write_raw
+from .formats import all_formats
+from .model import Post
+from .store import PostFilter
+from .workspace import ImportReport, Workspace, default_workspace_dir
+
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+
+_RELATIVE_RE = re.compile(r"^(\d+)\s*([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def _fail(message: str) -> NoReturn:
+    err.print(f"[bold red]Error:[/] {message}", markup=True)
+    sys.exit(1)
+
+
+def parse_when(value: str | None, *, now: datetime | None = None) -> datetime | None:
+    """A time from ``2022-09-16``, ``2022-09-16T12:00``, or relative ``24h``, ``7d``, ``30m``."""
+    if value is None:
+        return None
+    match = _RELATIVE_RE.match(value.strip())
+    if match:
+        amount, unit = int(match.group(1)), match.group(2)
+        return (now or datetime.now(UTC)) - timedelta(**{_UNITS[unit]: amount})
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a time: use 2022-09-16, 2022-09-16T14:00 or 24h / 7d") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@contextmanager
+def _handled() -> Iterator[None]:
+    """Turn library errors into one clear sentence and exit status 1."""
+    try:
+        yield
+    except GroundspeedError as exc:
+        _fail(str(exc))
+
+
+def _workspace(ctx: click.Context) -> Workspace:
+    return Workspace(ctx.obj["data"])
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="groundspeed")
+@click.option(
+    "--data",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="GROUNDSPEED_DATA",
+    default=None,
+    help="Folder that holds your posts (default: ./groundspeed-data, or $GROUNDSPEED_DATA).",
+)
+@click.pass_context
+def cli(ctx: click.Context, data: Path | None) -> None:
+    """Follow a crisis through social media.
+
+    groundspeed keeps every post it is given, exactly as received, and builds a searchable
+    database from it. Start with `groundspeed demo`, or import your own files:
+
+    \b
+        groundspeed import tweets.jsonl mastodon.json result.json
+        groundspeed search "Tehran OR تهران" --since 2022-09-16
+        groundspeed stats
+        groundspeed export --format csv > posts.csv
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["data"] = data or default_workspace_dir()
+
+
+# -- import -------------------------------------------------------------------------------
+
+
+def _format_choices() -> list[str]:
+    return ["auto", *(fmt.name for fmt in all_formats())]
+
+
+@cli.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "format_name", default="auto", show_default=True, help="Format of the files; see `groundspeed formats`.")
+@click.option("--query", help="What these posts were collected for (a search or hashtag), kept as provenance.")
+@click.option("--encoding", help="Text encoding when the file is not UTF-8, e.g. cp1256 or latin-1.")
+@click.option("--map", "mapping", multiple=True, metavar="FIELD=COLUMN", help="For csv/jsonl: which column holds a field, e.g. --map text=message.")
+@click.option("--platform", help="For csv/jsonl: the platform the posts come from (x, telegram, ...).")
+@click.option("--again", is_flag=True, help="Read files again even if they were imported before (nothing is stored twice).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on standard output.")
+@click.pass_context
+def import_command(
+    ctx: click.Context,
+    files: tuple[Path, ...],
+    format_name: str,
+    query: str | None,
+    encoding: str | None,
+    mapping: tuple[str, ...],
+    platform: str | None,
+    again: bool,
+    as_json: bool,
+) -> None:
+    """Import archive files into your data folder.
+
+    Each file's format is detected (say which with --format). Records that cannot be read are
+    set aside in quarantine with the file and line they came from; the rest of the file is still
+    imported. Importing the same file twice adds nothing. Compressed files (.gz, .bz2, .xz,
+    .zst) are read directly.
+    """
+    with _handled():
+        if format_name != "auto" and format_name not in _format_choices():
+            raise UnknownFormatError(f"There is no format called {format_name!r}; see `groundspeed formats`.")
+    options: dict[str, str] = {}
+    for item in mapping:
+        field, sep, column = item.partition("=")
+        if not sep or not field or not column:
+            _fail(f"--map {item!r}: write it as FIELD=COLUMN, for example --map text=message")
+        options[f"map.{field.strip()}"] = column.strip()
+    if platform:
+        options["platform"] = platform
+    reports: list[ImportReport] = []
+    failures = 0
+    with _workspace(ctx) as workspace:
+        for path in files:
+            try:
+                with _progress(f"Importing {path.name}") as progress:
+                    report = workspace.import_file(
+                        path,
+                        format_name=format_name,
+                        options=options or None,
+                        query=query,
+                        encoding=encoding,
+                        again=again,
+                        progress=progress,
+                        announce=lambda message: err.print(message),
+                    )
+            except GroundspeedError as exc:
+                failures += 1
+                report = ImportReport(path=str(path), status="failed", error=str(exc))
+                err.print(f"[bold red]Error:[/] {exc}")
+            reports.append(report)
+            if not as_json and report.status != "failed":
+                _print_report(report)
+    if as_json:
+        out.print_json(json.dumps([report.as_dict() for report in reports], ensure_ascii=False))
+    elif len(reports) > 1:
+        _print_totals(reports)
+    if failures:
+        sys.exit(1)
+
+
+@contextmanager
+def _progress(description: str) -> Iterator[Callable[[str, int, int | None], None]]:
+    if not err.is_terminal:
+        yield lambda what, done, total: None
+        return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(), console=err, transient=True) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(what: str, done: int, total: int | None) -> None:
+            if what == "reading":
+                bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _print_report(report: ImportReport) -> None:
+    err.print(
+        f"{report.path}: {report.records:,} records → {report.new:,} new posts, "
+        f"{report.duplicates:,} already stored, {report.quarantined:,} quarantined, "
+        f"{report.skipped:,} not posts ({report.seconds:.1f} s)"
+    )
+    for reason, count in report.quarantine_reasons.most_common(5):
+        err.print(f"    quarantined {count:,}: {reason}")
+    if report.quarantined:
+        err.print("    see them with: groundspeed quarantine")
+    for reason, count in report.skipped_reasons.most_common(5):
+        err.print(f"    skipped {count:,}: {reason}")
+
+
+def _print_totals(reports: list[ImportReport]) -> None:
+    total = Counter[str]()
+    for report in reports:
+        total.update({"records": report.records, "new": report.new, "duplicates": report.duplicates, "quarantined": report.quarantined, "skipped": report.skipped})
+    failed = sum(1 for report in reports if report.status == "failed")
+    err.print(
+        f"[bold]Total[/] {len(reports)} files ({failed} failed): {total['records']:,} records → {total['new']:,} new posts, "
+        f"{total['duplicates']:,} already stored, {total['quarantined']:,} quarantined, {total['skipped']:,} not posts"
+    )
+
+
+# -- reading --------------------------------------------------------------------------------
+
+
+def _filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("--since", help="Only posts at or after this time (2022-09-16, 2022-09-16T14:00, 24h, 7d).")(func)
+    func = click.option("--until", help="Only posts before this time.")(func)
+    func = click.option("--platform", "platforms", multiple=True, help="Only this platform (repeat for several).")(func)
+    func = click.option("--lang", "langs", multiple=True, help="Only this language code, e.g. fa, ar, en (repeat for several).")(func)
+    func = click.option("--kind", "kinds", multiple=True, type=click.Choice(["original", "repost", "reply", "quote"]), help="Only this kind of post.")(func)
+    return func
+
+
+def _make_filter(since: str | None, until: str | None, platforms: tuple[str, ...], langs: tuple[str, ...], kinds: tuple[str, ...]) -> PostFilter:
+    return PostFilter(since=parse_when(since), until=parse_when(until), platforms=platforms, langs=langs, kinds=kinds)
+
+
+@cli.command()
+@click.argument("query")
+@_filter_options
+@click.option("--output", "-o", "output_format", type=click.Choice(["table", "jsonl", "csv"]), default="table", show_default=True)
+@click.option("--limit", type=int, default=50, show_default=True, help="How many posts to show.")
+@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
+@click.pass_context
+def search(ctx: click.Context, query: str, since: str | None, until: str | None, platforms: tuple[str, ...], langs: tuple[str, ...], kinds: tuple[str, ...], output_format: str, limit: int, sort: str) -> None:
+    """Find posts by words, in any language.
+
+    Letters are matched the way they are meant, not the way they were typed: Arabic and Persian
+    letter forms, Persian half-spaces, and Persian/Arabic digits are folded, case is ignored.
+
+    \b
+    Syntax: tehran protest       both words
+            "azadi square"       the exact phrase
+            tehran OR تهران      either
+            fire NOT drill       without
+            evac*                words starting with evac
+    """
+    order = {"relevance": "rank", "newest": "-created_at", "oldest": "created_at"}[sort]
+    with _handled(), _workspace(ctx).reader() as store:
+        posts = store.search(query, _make_filter(since, until, platforms, langs, kinds), limit=limit, order=order)
+    _emit_posts(posts, output_format)
+    if not posts:
+        err.print("No posts matched.")
+
+
+def _emit_posts(posts: list[Post], output_format: str) -> None:
+    if output_format == "jsonl":
+        write_jsonl(posts, sys.stdout.buffer)
+        sys.stdout.flush()
+    elif output_format == "csv":
+        write_csv(posts, sys.stdout)
+    else:
+        table = Table(show_lines=False, pad_edge=False, box=None)
+        for column in ("time (UTC)", "platform", "author", "text", "uid"):
+            table.add_column(column, overflow="fold")
+        for post in posts:
+            when = post.created_at.strftime("%Y-%m-%d %H:%M") if post.created_at else "?"
+            author = post.author.handle or post.author.name or post.author.id or "?"
+            text = (post.original_text or "").replace("\n", " ")
+            table.add_row(when, post.platform, author, text[:280], post.uid)
+        out.print(table)
+
+
+@cli.command()
+@_filter_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_context
+def stats(ctx: click.Context, since: str | None, until: str | None, platforms: tuple[str, ...], langs: tuple[str, ...], kinds: tuple[str, ...], as_json: bool) -> None:
+    """Counts of posts by platform, language, day and kind, and what was quarantined."""
+    with _handled(), _workspace(ctx).reader() as store:
+        summary = store.stats(_make_filter(since, until, platforms, langs, kinds))
+    if as_json:
+        out.print_json(json.dumps(summary, ensure_ascii=False))
+        return
+    print_summary(summary)
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    out.print(f"[bold]{summary['posts']:,} posts[/]  from {summary['first_post_at'] or '?'} to {summary['last_post_at'] or '?'}")
+    out.print(f"with a location: {summary['with_location']:,}")
+    for title, key in (("Platforms", "by_platform"), ("Kinds", "by_kind"), ("Languages (as the platform said)", "by_language")):
+        items = list(summary[key].items())
+        shown = ", ".join(f"{name} {count:,}" for name, count in items[:12])
+        more = f", and {len(items) - 12} more" if len(items) > 12 else ""
+        out.print(f"[bold]{title}:[/] {shown}{more}")
+    days = summary["by_day"]
+    if days:
+        busiest = sorted(days.items(), key=lambda item: -item[1])[:5]
+        out.print("[bold]Busiest days:[/] " + ", ".join(f"{day} {count:,}" for day, count in busiest))
+    out.print(f"[bold]Quarantined:[/] {summary['quarantined']:,}")
+    for reason, count in list(summary["quarantine_by_reason"].items())[:8]:
+        out.print(f"    {count:,}  {reason}")
+    out.print(f"[bold]Not posts (counted, not stored):[/] {summary['skipped_not_posts']:,}")
+    for reason, count in list(summary["skipped_by_reason"].items())[:8]:
+        out.print(f"    {count:,}  {reason}")
+
+
+@cli.command()
+@_filter_options
+@click.option("--format", "-f", "export_format", type=click.Choice(["raw", "jsonl", "csv", "parquet"]), default="jsonl", show_default=True, help="raw: payloads exactly as received (twarc-compatible for X); jsonl: normalised posts; csv: a spreadsheet; parquet: for analysis tools.")
+@click.option("--output", "-o", "output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of standard output (required for parquet).")
+@click.pass_context
+def export(ctx: click.Context, since: str | None, until: str | None, platforms: tuple[str, ...], langs: tuple[str, ...], kinds: tuple[str, ...], export_format: str, output: Path | None) -> None:
+    """Export posts for newsrooms and researchers."""
+    where = _make_filter(since, until, platforms, langs, kinds)
+    workspace = _workspace(ctx)
+    with _handled(), workspace.reader() as store:
+        posts = store.iter_posts(where)
+        if export_format == "parquet":
+            if output is None:
+                _fail("Parquet needs a file: add --output posts.parquet")
+            count = write_parquet(posts, output)
+        else:
+            with _open_output(output, binary=export_format in ("raw", "jsonl")) as handle:
+                if export_format == "raw":
+                    count = write_raw(posts, workspace.spool, handle)
+                elif export_format == "jsonl":
+                    count = write_jsonl(posts, handle)
+                else:
+                    count = write_csv(posts, handle)
+    noun = "raw records" if export_format == "raw" else "posts"
+    err.print(f"Exported {count:,} {noun}" + (f" to {output}" if output else ""))
+
+
+@contextmanager
+def _open_output(path: Path | None, *, binary: bool) -> Iterator[Any]:
+    if path is None:
+        yield sys.stdout.buffer if binary else sys.stdout
+        sys.stdout.flush()
+        return
+    with open(path, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": ""})) as handle:
+        yield handle
+
+
+@cli.command()
+@_filter_options
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of standard output.")
+@click.pass_context
+def dehydrate(ctx: click.Context, since: str | None, until: str | None, platforms: tuple[str, ...], langs: tuple[str, ...], kinds: tuple[str, ...], output: Path | None) -> None:
+    """Write post ids only, one per line: the way to share a collection under platform terms."""
+    with _handled(), _workspace(ctx).reader() as store, _open_output(output, binary=False) as handle:
+        count = write_ids(store.iter_posts(_make_filter(since, until, platforms, langs, kinds)), handle)
+    err.print(f"Wrote {count:,} ids")
+
+
+@cli.command()
+@click.pass_context
+def reprocess(ctx: click.Context) -> None:
+    """Rebuild the database from the raw posts kept in the spool.
+
+    Use this after upgrading groundspeed: every post is mapped again with the new version.
+    Nothing is downloaded and nothing in the spool changes.
+    """
+    with _handled(), _workspace(ctx) as workspace:
+        with _progress("Reprocessing") as progress:
+            result = workspace.reprocess(progress=progress)
+    err.print(f"Rebuilt: {result.new:,} posts, {result.duplicates:,} duplicates collapsed, {result.quarantined:,} quarantined, {result.skipped:,} not posts")
+
+
+@cli.command()
+@click.option("--source", help="Only records from files whose path contains this text.")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines for scripts.")
+@click.pass_context
+def quarantine(ctx: click.Context, source: str | None, limit: int, as_json: bool) -> None:
+    """Show input that could not be used, with where it came from and why."""
+    with _handled(), _workspace(ctx).reader() as store:
+        items = store.quarantine_items(source=source, limit=limit)
+        total = store.stats()["quarantined"]
+    if as_json:
+        for item in items:
+            sys.stdout.write(json.dumps(item, ensure_ascii=False) + "\n")
+        return
+    if not items:
+        err.print("Nothing is in quarantine.")
+        return
+    table = Table(box=None, pad_edge=False)
+    for column in ("where", "reason", "beginning of the record"):
+        table.add_column(column, overflow="fold")
+    for item in items:
+        where = item["locator"] + (f" ({item['path']})" if item["path"] else "")
+        table.add_row(where, item["reason"], (item["excerpt"] or "")[:120].replace("\n", " "))
+    out.print(table)
+    if total > len(items):
+        err.print(f"Showing {len(items)} of {total:,}; use --limit to see more.")
+
+
+@cli.command()
+def formats() -> None:
+    """List the file formats groundspeed can import."""
+    for fmt in all_formats():
+        out.print(f"[bold]{fmt.name:<18}[/] {fmt.title}")
+
+
+@cli.command()
+@click.pass_context
+def demo(ctx: click.Context) -> None:
+    """Import the bundled sample crisis data and print a summary (a first look)."""
+    sample_dir = resources.files("groundspeed") / "samples"
+    with _handled(), _workspace(ctx) as workspace:
+        err.print(f"Importing the bundled sample into {workspace.root}/ ...")
+        for entry in sorted(sample_dir.iterdir(), key=lambda item: item.name):
+            if entry.name.startswith(("README", "_")):
+                continue
+            with resources.as_file(entry) as path:
+                report = workspace.import_file(path, announce=lambda message: err.print(message))
+                if report.status != "already imported":
+                    _print_report(report)
+        store = workspace.store()
+        print_summary(store.stats())
+        out.print()
+        out.print("[bold]Try:[/] groundspeed search \"تهران OR tehran\"   ·   groundspeed quarantine   ·   groundspeed export -f csv -o posts.csv")
+
+
+def main() -> None:
+    cli(prog_name="groundspeed")

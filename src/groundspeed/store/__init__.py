@@ -1,0 +1,5 @@
+"""The store: SQLite by default; the only package that speaks SQL."""
+
+from .db import PostFilter, Store, WriteResult, normalise_query
+
+__all__ = ["PostFilter", "Store", "WriteResult", "normalise_query"]

@@ -1,0 +1,467 @@
+"""The SQLite store: the only code in groundspeed that speaks SQL.
+
+* WAL mode, so the web server and other readers can read while one ingest process writes.
+* One writer: a :class:`Store` opened for writing is used from one thread; other processes take
+  the spool's writer lock first, so two imports never interleave.
+* Posts are keyed by ``uid``: inserting a post that is already stored changes nothing, which is
+  what makes replaying the spool after a crash safe.
+* The spool position is written in the same transaction as the posts it covers.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import DiskFullError, SchemaTooNewError, StoreError, StoreLockedError
+from ..model import Post
+from ..parse import QuarantineItem
+from ..text import fold
+from .migrations import MIGRATIONS
+from .rows import POST_COLUMNS, format_time, post_to_row, row_to_post
+
+# ON CONFLICT (uid) DO NOTHING, not INSERT OR IGNORE: OR IGNORE would also skip rows that break a
+# NOT NULL constraint, silently dropping a bad post instead of failing the batch.
+_INSERT_POST = (
+    f"INSERT INTO posts ({', '.join(POST_COLUMNS)}) VALUES ({', '.join('?' * len(POST_COLUMNS))}) "
+    "ON CONFLICT (uid) DO NOTHING"
+)
+_SPOOL = "main"
+
+# Python's sqlite3 module looks for an adapter for every None it binds, by raising and catching
+# AttributeErrors; an explicit identity adapter makes binding unknown values ~2x cheaper, and posts
+# carry many unknown values. Registering it changes no behaviour.
+sqlite3.register_adapter(type(None), lambda value: value)
+
+
+@dataclass(slots=True)
+class WriteResult:
+    new: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    skipped: int = 0
+
+
+@dataclass(slots=True)
+class PostFilter:
+    """Filters shared by search, export and stats. Times are aware datetimes."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    platforms: Sequence[str] = ()
+    langs: Sequence[str] = ()
+    kinds: Sequence[str] = ()
+    source: str | None = None
+
+
+def _translate(exc: sqlite3.Error, path: Path) -> StoreError | DiskFullError:
+    message = str(exc).lower()
+    if "locked" in message or "busy" in message:
+        return StoreLockedError(
+            f"The database {path} is busy: another program is writing to it. Try again when it has finished."
+        )
+    if "disk is full" in message or "database or disk is full" in message:
+        return DiskFullError(
+            f"The disk holding {path} is full. The last batch was not saved and the database is unchanged; "
+            "free some space and run the command again (nothing already acknowledged was lost)."
+        )
+    if "malformed" in message or "not a database" in message:
+        return StoreError(f"{path} is damaged or is not a groundspeed database ({exc}).")
+    return StoreError(f"Database error in {path}: {exc}")
+
+
+class Store:
+    """The database of posts. Open with :meth:`open`; close when done."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path, *, readonly: bool) -> None:
+        self.connection = connection
+        self.path = path
+        self.readonly = readonly
+
+    @classmethod
+    def open(cls, path: Path, *, readonly: bool = False, timeout: float = 10.0) -> Store:
+        path = Path(path)
+        try:
+            if readonly:
+                if not path.exists():
+                    msg = f"There is no groundspeed database at {path} yet. Import some posts first (groundspeed import FILE)."
+                    raise StoreError(msg)
+                connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=timeout, isolation_level=None, check_same_thread=False)
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                # check_same_thread=False: the one writer connection is handed to a background writer
+                # thread during imports; it is never used by two threads at once.
+                connection = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+            connection.row_factory = sqlite3.Row
+            store = cls(connection, path, readonly=readonly)
+            store._configure()
+            if not readonly:
+                store._migrate()
+            else:
+                store._check_version()
+            return store
+        except sqlite3.Error as exc:
+            raise _translate(exc, path) from exc
+        except OSError as exc:
+            msg = f"Cannot open the database {path}: {exc.strerror or exc}"
+            raise StoreError(msg) from exc
+
+    def _configure(self) -> None:
+        execute = self.connection.execute
+        if not self.readonly:
+            execute("PRAGMA journal_mode=WAL")
+            execute("PRAGMA synchronous=NORMAL")  # durable across crashes of the process (WAL)
+        execute("PRAGMA temp_store=MEMORY")
+        execute("PRAGMA cache_size=-65536")
+
+    def _schema_version(self) -> int:
+        exists = self.connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_migrations'"
+        ).fetchone()
+        if not exists:
+            return 0
+        row = self.connection.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+        return int(row[0] or 0)
+
+    def _check_version(self) -> None:
+        version = self._schema_version()
+        latest = MIGRATIONS[-1][0]
+        if version > latest:
+            msg = f"{self.path} was made by a newer groundspeed (schema {version}, this one knows {latest}). Upgrade groundspeed."
+            raise SchemaTooNewError(msg)
+
+    def _migrate(self) -> None:
+        self._check_version()
+        execute = self.connection.execute
+        execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        current = self._schema_version()
+        for version, name, sql in MIGRATIONS:
+            if version <= current:
+                continue
+            execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _split_sql(sql):
+                    execute(statement)
+                execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    (version, name, format_time(datetime.now(UTC))),
+                )
+                execute("COMMIT")
+            except BaseException:
+                execute("ROLLBACK")
+                raise
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def spool_position(self) -> int:
+        row = self.connection.execute("SELECT next_seq FROM spool_position WHERE spool = ?", (_SPOOL,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def write_batch(
+        self,
+        posts: Sequence[Post],
+        quarantined: Sequence[QuarantineItem],
+        skipped: Counter[str],
+        *,
+        source_of_skipped: str,
+        spool_position: int | None,
+    ) -> WriteResult:
+        """Store a processed batch and the spool position after it, all or nothing."""
+        result = WriteResult()
+        now = format_time(datetime.now(UTC))
+        connection = self.connection
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                if posts:
+                    last_id = connection.execute("SELECT COALESCE(MAX(id), 0) FROM posts").fetchone()[0]
+                    cursor = connection.executemany(_INSERT_POST, map(post_to_row, posts))
+                    result.new = cursor.rowcount
+                    result.duplicates = len(posts) - result.new
+                    # New rows get ids above the old maximum; index exactly those, in one statement.
+                    connection.execute(
+                        "INSERT INTO posts_fts(rowid, text) SELECT id, text FROM posts WHERE id > ?", (last_id,)
+                    )
+                if quarantined:
+                    connection.executemany(
+                        "INSERT INTO quarantine (recorded_at, source, locator, path, reason, excerpt, spool_seq) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [(now, q.source, q.locator, q.path, q.reason, q.excerpt, q.seq) for q in quarantined],
+                    )
+                    result.quarantined = len(quarantined)
+                if skipped:
+                    connection.executemany(
+                        "INSERT INTO skipped_records (source, reason, count) VALUES (?, ?, ?) "
+                        "ON CONFLICT (source, reason) DO UPDATE SET count = count + excluded.count",
+                        [(source_of_skipped, reason, count) for reason, count in skipped.items()],
+                    )
+                    result.skipped = sum(skipped.values())
+                if spool_position is not None:
+                    connection.execute(
+                        "INSERT INTO spool_position (spool, next_seq) VALUES (?, ?) "
+                        "ON CONFLICT (spool) DO UPDATE SET next_seq = excluded.next_seq",
+                        (_SPOOL, spool_position),
+                    )
+                connection.execute("COMMIT")
+            except BaseException:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from exc
+        return result
+
+    def start_import(self, path: str, format_name: str) -> int:
+        cursor = self._write(
+            "INSERT INTO imports (path, format, started_at, status) VALUES (?, ?, ?, 'running')",
+            (path, format_name, format_time(datetime.now(UTC))),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def finish_import(self, import_id: int, *, status: str, records: int, result: WriteResult, message: str | None) -> None:
+        self._write(
+            "UPDATE imports SET finished_at = ?, status = ?, records = ?, posts_new = ?, duplicates = ?, "
+            "quarantined = ?, skipped = ?, message = ? WHERE id = ?",
+            (
+                format_time(datetime.now(UTC)),
+                status,
+                records,
+                result.new,
+                result.duplicates,
+                result.quarantined,
+                result.skipped,
+                message,
+                import_id,
+            ),
+        )
+
+    def reset_derived(self) -> None:
+        """Empty everything derived from the spool (for ``reprocess``). The spool is untouched."""
+        try:
+            self.connection.execute("BEGIN IMMEDIATE")
+            self.connection.execute("DELETE FROM posts")
+            self.connection.execute("INSERT INTO posts_fts(posts_fts) VALUES ('delete-all')")
+            self.connection.execute("DELETE FROM quarantine")
+            self.connection.execute("DELETE FROM skipped_records")
+            self.connection.execute("DELETE FROM spool_position")
+            self.connection.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self.connection.in_transaction:
+                self.connection.execute("ROLLBACK")
+            raise _translate(exc, self.path) from exc
+
+    def _write(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        try:
+            return self.connection.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from exc
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        try:
+            return self.connection.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from exc
+
+    def count_posts(self) -> int:
+        return int(self._query("SELECT COUNT(*) FROM posts")[0][0])
+
+    def get_post(self, uid: str) -> Post | None:
+        rows = self._query("SELECT * FROM posts WHERE uid = ?", (uid,))
+        return row_to_post(rows[0]) if rows else None
+
+    def iter_posts(self, where: PostFilter | None = None, *, order: str = "created_at", batch: int = 2000) -> Iterator[Post]:
+        """Every post matching the filter, oldest first, streamed in batches."""
+        clauses, params = _filter_sql(where or PostFilter(), table="posts")
+        sql = f"SELECT * FROM posts {clauses} ORDER BY {_order(order)}"
+        try:
+            cursor = self.connection.execute(sql, params)
+            while rows := cursor.fetchmany(batch):
+                yield from (row_to_post(row) for row in rows)
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from exc
+
+    def search(self, query: str, where: PostFilter | None = None, *, limit: int = 50, offset: int = 0, order: str = "rank") -> list[Post]:
+        """Posts matching an FTS5 query over normalised text, best match first (or by time)."""
+        clauses, params = _filter_sql(where or PostFilter(), table="posts")
+        join = "AND" if clauses else "WHERE"
+        ordering = "posts_fts.rank" if order == "rank" else _order(order)
+        sql = (
+            f"SELECT posts.* FROM posts_fts JOIN posts ON posts.id = posts_fts.rowid {clauses} "
+            f"{join} posts_fts MATCH ? ORDER BY {ordering} LIMIT ? OFFSET ?"
+        )
+        try:
+            rows = self.connection.execute(sql, [*params, normalise_query(query), limit, offset]).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "fts5" in str(exc).lower() or "syntax" in str(exc).lower() or "no such column" in str(exc).lower():
+                msg = f"The search {query!r} is not valid search syntax ({exc}). Put phrases in double quotes."
+                raise StoreError(msg) from exc
+            raise _translate(exc, self.path) from exc
+        return [row_to_post(row) for row in rows]
+
+    def stats(self, where: PostFilter | None = None) -> dict[str, Any]:
+        clauses, params = _filter_sql(where or PostFilter(), table="posts")
+
+        def grouped(expression: str) -> dict[str, int]:
+            rows = self._query(
+                f"SELECT {expression} AS key, COUNT(*) FROM posts {clauses} GROUP BY key ORDER BY COUNT(*) DESC, key",
+                params,
+            )
+            return {("unknown" if row[0] is None else str(row[0])): int(row[1]) for row in rows}
+
+        total = int(self._query(f"SELECT COUNT(*) FROM posts {clauses}", params)[0][0])
+        span = self._query(f"SELECT MIN(created_at), MAX(created_at) FROM posts {clauses}", params)[0]
+        quarantine = {
+            str(row[0]): int(row[1])
+            for row in self._query("SELECT reason, COUNT(*) FROM quarantine GROUP BY reason ORDER BY COUNT(*) DESC")
+        }
+        skipped = {
+            str(row[0]): int(row[1])
+            for row in self._query("SELECT reason, SUM(count) FROM skipped_records GROUP BY reason ORDER BY SUM(count) DESC")
+        }
+        return {
+            "posts": total,
+            "first_post_at": span[0],
+            "last_post_at": span[1],
+            "by_platform": grouped("platform"),
+            "by_kind": grouped("kind"),
+            "by_language": grouped("lang"),
+            "by_day": dict(sorted(grouped("substr(created_at, 1, 10)").items())),
+            "with_location": int(self._query(f"SELECT COUNT(*) FROM posts {clauses} {'AND' if clauses else 'WHERE'} (lat IS NOT NULL OR place_name IS NOT NULL)", params)[0][0]),
+            "quarantined": sum(quarantine.values()),
+            "quarantine_by_reason": quarantine,
+            "skipped_not_posts": sum(skipped.values()),
+            "skipped_by_reason": skipped,
+            "imports": int(self._query("SELECT COUNT(*) FROM imports")[0][0]),
+        }
+
+    def quarantine_items(self, *, source: str | None = None, limit: int | None = 100) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM quarantine"
+        params: list[Any] = []
+        if source:
+            sql += " WHERE source LIKE ?"
+            params.append(f"%{source}%")
+        sql += " ORDER BY id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [dict(row) for row in self._query(sql, params)]
+
+    def imports(self, limit: int = 50) -> list[dict[str, Any]]:
+        return [dict(row) for row in self._query("SELECT * FROM imports ORDER BY id DESC LIMIT ?", (limit,))]
+
+    def integrity_problems(self) -> list[str]:
+        """Problems found by SQLite's own checks and the full-text index's consistency check."""
+        problems = [str(row[0]) for row in self._query("PRAGMA integrity_check") if row[0] != "ok"]
+        try:
+            self.connection.execute("INSERT INTO posts_fts(posts_fts, rank) VALUES ('integrity-check', 1)")
+        except sqlite3.Error as exc:
+            problems.append(f"full-text index: {exc}")
+        return problems
+
+
+def _split_sql(script: str) -> Iterable[str]:
+    """Statements of a migration script; trigger bodies contain semicolons, so split on END too."""
+    statements: list[str] = []
+    buffer: list[str] = []
+    for line in script.splitlines():
+        stripped = line.split("--", 1)[0].rstrip() if "--" in line and "'" not in line else line.rstrip()
+        if not stripped.strip():
+            continue
+        buffer.append(stripped)
+        text = "\n".join(buffer).strip()
+        if text.endswith(";") and sqlite3.complete_statement(text):
+            statements.append(text)
+            buffer = []
+    if buffer:
+        statements.append("\n".join(buffer))
+    return statements
+
+
+_ORDERS = {
+    "created_at": "posts.created_at, posts.id",
+    "-created_at": "posts.created_at DESC, posts.id DESC",
+    "collected_at": "posts.id",
+}
+
+
+def _order(order: str) -> str:
+    try:
+        return _ORDERS[order]
+    except KeyError:
+        msg = f"Unknown order {order!r}; use one of {', '.join(_ORDERS)}."
+        raise StoreError(msg) from None
+
+
+def _filter_sql(where: PostFilter, *, table: str) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if where.since is not None:
+        clauses.append(f"{table}.created_at >= ?")
+        params.append(format_time(where.since))
+    if where.until is not None:
+        clauses.append(f"{table}.created_at < ?")
+        params.append(format_time(where.until))
+    for column, values in (("platform", where.platforms), ("lang", where.langs), ("kind", where.kinds)):
+        if values:
+            clauses.append(f"{table}.{column} IN ({', '.join('?' * len(values))})")
+            params.extend(values)
+    if where.source:
+        clauses.append(f"{table}.source LIKE ?")
+        params.append(f"%{where.source}%")
+    return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+_QUERY_TOKEN_RE = re.compile(r'"[^"]*"|\S+')
+_BAREWORD_RE = re.compile(r"^\w+\*?$")
+_OPERATORS = {"AND", "OR", "NOT"}
+
+
+def normalise_query(query: str) -> str:
+    """Fold a search the same way post text was folded, leaving FTS5 syntax working.
+
+    ``AND``, ``OR``, ``NOT`` (upper case) stay operators; quoted phrases, prefixes (``tehr*``)
+    and parentheses keep working. Words with punctuation (``colorado-fire``, ``#iranelection``)
+    become phrases of their words, as the index saw them; a leading ``#`` or ``@`` is dropped.
+    """
+    parts: list[str] = []
+    for token in _QUERY_TOKEN_RE.findall(query):
+        if token in _OPERATORS:
+            parts.append(token)
+            continue
+        core = token.lstrip("(")
+        opening = token[: len(token) - len(core)]
+        stripped = core.rstrip(")")
+        closing = core[len(stripped) :]
+        core = stripped
+        if core.startswith('"') and core.endswith('"') and len(core) >= 2:
+            inner = fold(core[1:-1]).replace('"', "")
+            parts.append(f'{opening}"{inner}"{closing}')
+            continue
+        core = fold(core).lstrip("#@＃")
+        if not core:
+            continue
+        if _BAREWORD_RE.match(core):
+            parts.append(f"{opening}{core}{closing}")
+        else:
+            star = "*" if core.endswith("*") else ""
+            phrase = core.rstrip("*").replace('"', "")
+            parts.append(f'{opening}"{phrase}"{star}{closing}')
+    return " ".join(parts)
