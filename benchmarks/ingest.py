@@ -124,9 +124,12 @@ def main() -> None:
         # Interleave the two so that machine noise hits both alike.
         seconds, count = timed(reference_decode, path)
         reference.append(seconds)
-        seconds, records, new = import_once(path)
+        seconds, _records, new = import_once(path)
         imports.append(seconds)
-        print(f"round {round_number + 1}: reference {reference[-1]:.2f} s, import {imports[-1]:.2f} s ({new:,} posts stored)", file=sys.stderr)
+        print(
+            f"round {round_number + 1}: reference {reference[-1]:.2f} s, import {imports[-1]:.2f} s ({new:,} posts stored)",
+            file=sys.stderr,
+        )
     ref = statistics.median(reference)
     imp = statistics.median(imports)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -49,9 +49,19 @@ def full_post() -> Post:
         mentions=("reza",),
         urls=("https://example.org/a",),
         media=(Media(type="photo", url="https://example.org/p.jpg"),),
-        geo=Geo(precision="place", source="place", lat=35.7, lon=51.4, place_name="Tehran", country_code="IR", bbox=(51.0, 35.5, 51.6, 35.9)),
+        geo=Geo(
+            precision="place",
+            source="place",
+            lat=35.7,
+            lon=51.4,
+            place_name="Tehran",
+            country_code="IR",
+            bbox=(51.0, 35.5, 51.6, 35.9),
+        ),
         metrics=Metrics(reposts=3, likes=0, replies=None),
-        provenance=Provenance(source="file:t.jsonl", software="0.1.0", query="#mahsaamini", collected_at=NOW, collector="twarc 2.0"),
+        provenance=Provenance(
+            source="file:t.jsonl", software="0.1.0", query="#mahsaamini", collected_at=NOW, collector="twarc 2.0"
+        ),
         annotations={"info_type": "Caution and advice"},
         raw=RawRef(seq=42, locator="t.jsonl:7", path="data[0]"),
     )
@@ -82,8 +92,16 @@ def test_unknown_values_stay_unknown(store: Store) -> None:
 
 
 def test_duplicates_are_collapsed_by_uid(store: Store) -> None:
-    first = store.write_batch([make_post("1", "a"), make_post("2", "b")], [], Counter(), source_of_skipped="s", spool_position=2)
-    again = store.write_batch([make_post("2", "b changed"), make_post("3", "c"), make_post("3", "c")], [], Counter(), source_of_skipped="s", spool_position=4)
+    first = store.write_batch(
+        [make_post("1", "a"), make_post("2", "b")], [], Counter(), source_of_skipped="s", spool_position=2
+    )
+    again = store.write_batch(
+        [make_post("2", "b changed"), make_post("3", "c"), make_post("3", "c")],
+        [],
+        Counter(),
+        source_of_skipped="s",
+        spool_position=4,
+    )
     assert (first.new, first.duplicates) == (2, 0)
     assert (again.new, again.duplicates) == (1, 2)
     assert store.count_posts() == 3
@@ -100,9 +118,15 @@ def test_failed_batch_leaves_store_and_position_unchanged(store: Store) -> None:
 
 
 def test_quarantine_and_skipped_are_recorded(store: Store) -> None:
-    item = QuarantineItem(source="file:a.jsonl", locator="a.jsonl:3", reason="not valid JSON: truncated", seq=2, excerpt='{"id":')
-    store.write_batch([], [item], Counter({"x delete notice (not a post)": 2}), source_of_skipped="file:a.jsonl", spool_position=3)
-    store.write_batch([], [], Counter({"x delete notice (not a post)": 1}), source_of_skipped="file:a.jsonl", spool_position=4)
+    item = QuarantineItem(
+        source="file:a.jsonl", locator="a.jsonl:3", reason="not valid JSON: truncated", seq=2, excerpt='{"id":'
+    )
+    store.write_batch(
+        [], [item], Counter({"x delete notice (not a post)": 2}), source_of_skipped="file:a.jsonl", spool_position=3
+    )
+    store.write_batch(
+        [], [], Counter({"x delete notice (not a post)": 1}), source_of_skipped="file:a.jsonl", spool_position=4
+    )
     items = store.quarantine_items()
     assert [(i["locator"], i["reason"]) for i in items] == [("a.jsonl:3", "not valid JSON: truncated")]
     summary = store.stats()
@@ -123,13 +147,21 @@ def test_quarantine_and_skipped_are_recorded(store: Store) -> None:
     ],
 )
 def test_search_folds_like_the_index(store: Store, stored: str, query: str) -> None:
-    store.write_batch([make_post("1", stored), make_post("2", "unrelated words")], [], Counter(), source_of_skipped="s", spool_position=None)
+    store.write_batch(
+        [make_post("1", stored), make_post("2", "unrelated words")],
+        [],
+        Counter(),
+        source_of_skipped="s",
+        spool_position=None,
+    )
     assert [p.uid for p in store.search(query)] == ["x:1"]
 
 
 def test_search_filters_and_bad_syntax(store: Store) -> None:
     early = make_post("1", "fire", created_at=datetime(2020, 1, 1, tzinfo=UTC), lang="en")
-    late = make_post("2", "fire", created_at=datetime(2021, 1, 1, tzinfo=UTC), lang="fa", platform="mastodon", uid="mastodon:2")
+    late = make_post(
+        "2", "fire", created_at=datetime(2021, 1, 1, tzinfo=UTC), lang="fa", platform="mastodon", uid="mastodon:2"
+    )
     store.write_batch([early, late], [], Counter(), source_of_skipped="s", spool_position=None)
     assert [p.uid for p in store.search("fire", PostFilter(since=datetime(2020, 6, 1, tzinfo=UTC)))] == ["mastodon:2"]
     assert [p.uid for p in store.search("fire", PostFilter(langs=["en"]))] == ["x:1"]
@@ -140,7 +172,9 @@ def test_search_filters_and_bad_syntax(store: Store) -> None:
 
 
 def test_normalise_query_keeps_operators() -> None:
-    assert normalise_query('(Tehran OR تهران) NOT "Azadi  Square" evac*') == '(tehran OR تهران) NOT "azadi  square" evac*'
+    assert (
+        normalise_query('(Tehran OR تهران) NOT "Azadi  Square" evac*') == '(tehran OR تهران) NOT "azadi  square" evac*'
+    )
     assert normalise_query("colorado-fire") == '"colorado-fire"'
 
 

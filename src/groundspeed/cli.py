@@ -100,12 +100,22 @@ def _format_choices() -> list[str]:
 
 @cli.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--format", "format_name", default="auto", show_default=True, help="Format of the files; see `groundspeed formats`.")
+@click.option(
+    "--format", "format_name", default="auto", show_default=True, help="Format of the files; see `groundspeed formats`."
+)
 @click.option("--query", help="What these posts were collected for (a search or hashtag), kept as provenance.")
 @click.option("--encoding", help="Text encoding when the file is not UTF-8, e.g. cp1256 or latin-1.")
-@click.option("--map", "mapping", multiple=True, metavar="FIELD=COLUMN", help="For csv/jsonl: which column holds a field, e.g. --map text=message.")
+@click.option(
+    "--map",
+    "mapping",
+    multiple=True,
+    metavar="FIELD=COLUMN",
+    help="For csv/jsonl: which column holds a field, e.g. --map text=message.",
+)
 @click.option("--platform", help="For csv/jsonl: the platform the posts come from (x, telegram, ...).")
-@click.option("--again", is_flag=True, help="Read files again even if they were imported before (nothing is stored twice).")
+@click.option(
+    "--again", is_flag=True, help="Read files again even if they were imported before (nothing is stored twice)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on standard output.")
 @click.pass_context
 def import_command(
@@ -151,7 +161,7 @@ def import_command(
                         encoding=encoding,
                         again=again,
                         progress=progress,
-                        announce=lambda message: err.print(message),
+                        announce=err.print,
                     )
             except GroundspeedError as exc:
                 failures += 1
@@ -175,7 +185,14 @@ def _progress(description: str) -> Iterator[Callable[[str, int, int | None], Non
         return
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(), console=err, transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
         task = bar.add_task(description, total=None)
 
         def update(what: str, done: int, total: int | None) -> None:
@@ -202,7 +219,15 @@ def _print_report(report: ImportReport) -> None:
 def _print_totals(reports: list[ImportReport]) -> None:
     total = Counter[str]()
     for report in reports:
-        total.update({"records": report.records, "new": report.new, "duplicates": report.duplicates, "quarantined": report.quarantined, "skipped": report.skipped})
+        total.update(
+            {
+                "records": report.records,
+                "new": report.new,
+                "duplicates": report.duplicates,
+                "quarantined": report.quarantined,
+                "skipped": report.skipped,
+            }
+        )
     failed = sum(1 for report in reports if report.status == "failed")
     err.print(
         f"[bold]Total[/] {len(reports)} files ({failed} failed): {total['records']:,} records → {total['new']:,} new posts, "
@@ -214,26 +239,51 @@ def _print_totals(reports: list[ImportReport]) -> None:
 
 
 def _filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.option("--since", help="Only posts at or after this time (2022-09-16, 2022-09-16T14:00, 24h, 7d).")(func)
+    func = click.option("--since", help="Only posts at or after this time (2022-09-16, 2022-09-16T14:00, 24h, 7d).")(
+        func
+    )
     func = click.option("--until", help="Only posts before this time.")(func)
     func = click.option("--platform", "platforms", multiple=True, help="Only this platform (repeat for several).")(func)
-    func = click.option("--lang", "langs", multiple=True, help="Only this language code, e.g. fa, ar, en (repeat for several).")(func)
-    func = click.option("--kind", "kinds", multiple=True, type=click.Choice(["original", "repost", "reply", "quote"]), help="Only this kind of post.")(func)
+    func = click.option(
+        "--lang", "langs", multiple=True, help="Only this language code, e.g. fa, ar, en (repeat for several)."
+    )(func)
+    func = click.option(
+        "--kind",
+        "kinds",
+        multiple=True,
+        type=click.Choice(["original", "repost", "reply", "quote"]),
+        help="Only this kind of post.",
+    )(func)
     return func
 
 
-def _make_filter(since: str | None, until: str | None, platforms: tuple[str, ...], langs: tuple[str, ...], kinds: tuple[str, ...]) -> PostFilter:
+def _make_filter(
+    since: str | None, until: str | None, platforms: tuple[str, ...], langs: tuple[str, ...], kinds: tuple[str, ...]
+) -> PostFilter:
     return PostFilter(since=parse_when(since), until=parse_when(until), platforms=platforms, langs=langs, kinds=kinds)
 
 
 @cli.command()
 @click.argument("query")
 @_filter_options
-@click.option("--output", "-o", "output_format", type=click.Choice(["table", "jsonl", "csv"]), default="table", show_default=True)
+@click.option(
+    "--output", "-o", "output_format", type=click.Choice(["table", "jsonl", "csv"]), default="table", show_default=True
+)
 @click.option("--limit", type=int, default=50, show_default=True, help="How many posts to show.")
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
 @click.pass_context
-def search(ctx: click.Context, query: str, since: str | None, until: str | None, platforms: tuple[str, ...], langs: tuple[str, ...], kinds: tuple[str, ...], output_format: str, limit: int, sort: str) -> None:
+def search(
+    ctx: click.Context,
+    query: str,
+    since: str | None,
+    until: str | None,
+    platforms: tuple[str, ...],
+    langs: tuple[str, ...],
+    kinds: tuple[str, ...],
+    output_format: str,
+    limit: int,
+    sort: str,
+) -> None:
     """Find posts by words, in any language.
 
     Letters are matched the way they are meant, not the way they were typed: Arabic and Persian
@@ -276,7 +326,15 @@ def _emit_posts(posts: list[Post], output_format: str) -> None:
 @_filter_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.pass_context
-def stats(ctx: click.Context, since: str | None, until: str | None, platforms: tuple[str, ...], langs: tuple[str, ...], kinds: tuple[str, ...], as_json: bool) -> None:
+def stats(
+    ctx: click.Context,
+    since: str | None,
+    until: str | None,
+    platforms: tuple[str, ...],
+    langs: tuple[str, ...],
+    kinds: tuple[str, ...],
+    as_json: bool,
+) -> None:
     """Counts of posts by platform, language, day and kind, and what was quarantined."""
     with _handled(), _workspace(ctx).reader() as store:
         summary = store.stats(_make_filter(since, until, platforms, langs, kinds))
@@ -287,9 +345,15 @@ def stats(ctx: click.Context, since: str | None, until: str | None, platforms: t
 
 
 def print_summary(summary: dict[str, Any]) -> None:
-    out.print(f"[bold]{summary['posts']:,} posts[/]  from {summary['first_post_at'] or '?'} to {summary['last_post_at'] or '?'}")
+    out.print(
+        f"[bold]{summary['posts']:,} posts[/]  from {summary['first_post_at'] or '?'} to {summary['last_post_at'] or '?'}"
+    )
     out.print(f"with a location: {summary['with_location']:,}")
-    for title, key in (("Platforms", "by_platform"), ("Kinds", "by_kind"), ("Languages (as the platform said)", "by_language")):
+    for title, key in (
+        ("Platforms", "by_platform"),
+        ("Kinds", "by_kind"),
+        ("Languages (as the platform said)", "by_language"),
+    ):
         items = list(summary[key].items())
         shown = ", ".join(f"{name} {count:,}" for name, count in items[:12])
         more = f", and {len(items) - 12} more" if len(items) > 12 else ""
@@ -308,10 +372,33 @@ def print_summary(summary: dict[str, Any]) -> None:
 
 @cli.command()
 @_filter_options
-@click.option("--format", "-f", "export_format", type=click.Choice(["raw", "jsonl", "csv", "parquet"]), default="jsonl", show_default=True, help="raw: payloads exactly as received (twarc-compatible for X); jsonl: normalised posts; csv: a spreadsheet; parquet: for analysis tools.")
-@click.option("--output", "-o", "output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of standard output (required for parquet).")
+@click.option(
+    "--format",
+    "-f",
+    "export_format",
+    type=click.Choice(["raw", "jsonl", "csv", "parquet"]),
+    default="jsonl",
+    show_default=True,
+    help="raw: payloads exactly as received (twarc-compatible for X); jsonl: normalised posts; csv: a spreadsheet; parquet: for analysis tools.",
+)
+@click.option(
+    "--output",
+    "-o",
+    "output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output (required for parquet).",
+)
 @click.pass_context
-def export(ctx: click.Context, since: str | None, until: str | None, platforms: tuple[str, ...], langs: tuple[str, ...], kinds: tuple[str, ...], export_format: str, output: Path | None) -> None:
+def export(
+    ctx: click.Context,
+    since: str | None,
+    until: str | None,
+    platforms: tuple[str, ...],
+    langs: tuple[str, ...],
+    kinds: tuple[str, ...],
+    export_format: str,
+    output: Path | None,
+) -> None:
     """Export posts for newsrooms and researchers."""
     where = _make_filter(since, until, platforms, langs, kinds)
     workspace = _workspace(ctx)
@@ -339,15 +426,32 @@ def _open_output(path: Path | None, *, binary: bool) -> Iterator[Any]:
         yield sys.stdout.buffer if binary else sys.stdout
         sys.stdout.flush()
         return
-    with open(path, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": ""})) as handle:
-        yield handle
+    if binary:
+        with open(path, "wb") as handle:
+            yield handle
+    else:
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            yield handle
 
 
 @cli.command()
 @_filter_options
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of standard output.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
 @click.pass_context
-def dehydrate(ctx: click.Context, since: str | None, until: str | None, platforms: tuple[str, ...], langs: tuple[str, ...], kinds: tuple[str, ...], output: Path | None) -> None:
+def dehydrate(
+    ctx: click.Context,
+    since: str | None,
+    until: str | None,
+    platforms: tuple[str, ...],
+    langs: tuple[str, ...],
+    kinds: tuple[str, ...],
+    output: Path | None,
+) -> None:
     """Write post ids only, one per line: the way to share a collection under platform terms."""
     with _handled(), _workspace(ctx).reader() as store, _open_output(output, binary=False) as handle:
         count = write_ids(store.iter_posts(_make_filter(since, until, platforms, langs, kinds)), handle)
@@ -362,10 +466,11 @@ def reprocess(ctx: click.Context) -> None:
     Use this after upgrading groundspeed: every post is mapped again with the new version.
     Nothing is downloaded and nothing in the spool changes.
     """
-    with _handled(), _workspace(ctx) as workspace:
-        with _progress("Reprocessing") as progress:
-            result = workspace.reprocess(progress=progress)
-    err.print(f"Rebuilt: {result.new:,} posts, {result.duplicates:,} duplicates collapsed, {result.quarantined:,} quarantined, {result.skipped:,} not posts")
+    with _handled(), _workspace(ctx) as workspace, _progress("Reprocessing") as progress:
+        result = workspace.reprocess(progress=progress)
+    err.print(
+        f"Rebuilt: {result.new:,} posts, {result.duplicates:,} duplicates collapsed, {result.quarantined:,} quarantined, {result.skipped:,} not posts"
+    )
 
 
 @cli.command()
@@ -414,13 +519,15 @@ def demo(ctx: click.Context) -> None:
             if entry.name.startswith(("README", "_")):
                 continue
             with resources.as_file(entry) as path:
-                report = workspace.import_file(path, announce=lambda message: err.print(message))
+                report = workspace.import_file(path, announce=err.print)
                 if report.status != "already imported":
                     _print_report(report)
         store = workspace.store()
         print_summary(store.stats())
         out.print()
-        out.print("[bold]Try:[/] groundspeed search \"تهران OR tehran\"   ·   groundspeed quarantine   ·   groundspeed export -f csv -o posts.csv")
+        out.print(
+            '[bold]Try:[/] groundspeed search "تهران OR tehran"   ·   groundspeed quarantine   ·   groundspeed export -f csv -o posts.csv'
+        )
 
 
 def main() -> None:

@@ -55,10 +55,21 @@ def write_parquet(posts: Iterable[Post], path: Path, *, batch_rows: int = 20000)
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    integer_columns = {"author_followers", "author_verified", "reposts", "replies", "likes", "quotes", "views", "spool_seq"}
+    integer_columns = {
+        "author_followers",
+        "author_verified",
+        "reposts",
+        "replies",
+        "likes",
+        "quotes",
+        "views",
+        "spool_seq",
+    }
     float_columns = {"lat", "lon"}
     fields = [
-        pa.field(name, pa.int64() if name in integer_columns else pa.float64() if name in float_columns else pa.string())
+        pa.field(
+            name, pa.int64() if name in integer_columns else pa.float64() if name in float_columns else pa.string()
+        )
         for name in POST_COLUMNS
     ]
     schema = pa.schema(fields)

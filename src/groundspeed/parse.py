@@ -96,7 +96,16 @@ def parse_frame(body: FrameBody, first_seq: int, *, from_seq: int = 0, software:
                 result.posts.append(post)
             else:
                 reason = f"internal error in the {fmt.name} importer: {problem}"
-                result.quarantined.append(QuarantineItem(body.source, locator, reason, path=post.raw.path if post.raw else None, seq=seq, excerpt=excerpt(payload)))
+                result.quarantined.append(
+                    QuarantineItem(
+                        body.source,
+                        locator,
+                        reason,
+                        path=post.raw.path if post.raw else None,
+                        seq=seq,
+                        excerpt=excerpt(payload),
+                    )
+                )
         for path, reason in parsed.problems:
             result.quarantined.append(
                 QuarantineItem(body.source, locator, reason, path=path, seq=seq, excerpt=excerpt(payload))

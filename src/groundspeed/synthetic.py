@@ -9,9 +9,9 @@ The same seed always gives the same file.
 from __future__ import annotations
 
 import random
-from itertools import accumulate
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from itertools import accumulate
 from typing import Any
 
 import msgspec
@@ -54,8 +54,26 @@ TEMPLATES = {
     ],
 }
 LANG_WEIGHTS = [("fa", 0.55), ("en", 0.25), ("fi", 0.08), ("ar", 0.12)]
-TAGS = {"tag_fa": ["مهسا_امینی", "زن_زندگی_آزادی", "اعتراضات_سراسری"], "tag_en": ["IranProtests", "MahsaAmini", "IranRevolution"], "tag_ar": ["ايران", "احتجاجات_ايران"], "tag2": ["OpIran", "Iran", "internetshutdown"]}
-FIRST_NAMES = ["sara", "reza", "neda", "amir", "leila", "omid", "maryam", "kaveh", "news", "witness", "journo", "citizen"]
+TAGS = {
+    "tag_fa": ["مهسا_امینی", "زن_زندگی_آزادی", "اعتراضات_سراسری"],
+    "tag_en": ["IranProtests", "MahsaAmini", "IranRevolution"],
+    "tag_ar": ["ايران", "احتجاجات_ايران"],
+    "tag2": ["OpIran", "Iran", "internetshutdown"],
+}
+FIRST_NAMES = [
+    "sara",
+    "reza",
+    "neda",
+    "amir",
+    "leila",
+    "omid",
+    "maryam",
+    "kaveh",
+    "news",
+    "witness",
+    "journo",
+    "citizen",
+]
 
 
 def _user(rng: random.Random, index: int) -> dict[str, Any]:
@@ -83,11 +101,17 @@ def _text(rng: random.Random) -> tuple[str, str, tuple[str, str, float, float]]:
 
 def _entities(text: str) -> dict[str, Any]:
     hashtags = [{"text": word[1:], "indices": [0, 0]} for word in text.split() if word.startswith("#")]
-    urls = [{"url": word, "expanded_url": word.replace("t.co", "example.org/story"), "indices": [0, 0]} for word in text.split() if word.startswith("https://")]
+    urls = [
+        {"url": word, "expanded_url": word.replace("t.co", "example.org/story"), "indices": [0, 0]}
+        for word in text.split()
+        if word.startswith("https://")
+    ]
     return {"hashtags": hashtags, "urls": urls, "user_mentions": [], "symbols": []}
 
 
-def generate_tweets(count: int, *, seed: int = 2009, start: datetime | None = None, authors: int | None = None) -> Iterator[dict[str, Any]]:
+def generate_tweets(
+    count: int, *, seed: int = 2009, start: datetime | None = None, authors: int | None = None
+) -> Iterator[dict[str, Any]]:
     """``count`` v1.1 tweet objects: about 40% retweets, 10% replies, 2% geotagged."""
     rng = random.Random(seed)
     start = start or datetime(2022, 9, 16, 18, 0, tzinfo=UTC)

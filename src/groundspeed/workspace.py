@@ -217,14 +217,18 @@ class Workspace:
         except GroundspeedError as exc:
             report.status = "failed"
             report.error = str(exc)
-            store.finish_import(import_id, status="failed", records=report.records, result=_as_result(report), message=str(exc))
+            store.finish_import(
+                import_id, status="failed", records=report.records, result=_as_result(report), message=str(exc)
+            )
             report.seconds = time.perf_counter() - started
             raise
         store.finish_import(import_id, status="done", records=report.records, result=_as_result(report), message=None)
         report.seconds = time.perf_counter() - started
         return report
 
-    def _choose_format(self, format_name: str, sample: Any, input_file: InputFile, announce: Callable[[str], None]) -> Format:
+    def _choose_format(
+        self, format_name: str, sample: Any, input_file: InputFile, announce: Callable[[str], None]
+    ) -> Format:
         if format_name != "auto":
             return get_format(format_name)
         fmt, score = detect(sample, input_file.display)
@@ -239,7 +243,11 @@ class Workspace:
         cursors = self.spool.cursors()
         previous = cursors.get(key)
         if previous and previous.get("head") == fingerprint["head"]:
-            if previous.get("complete") and previous.get("size") == fingerprint["size"] and previous.get("tail") == fingerprint["tail"]:
+            if (
+                previous.get("complete")
+                and previous.get("size") == fingerprint["size"]
+                and previous.get("tail") == fingerprint["tail"]
+            ):
                 return None
             position = previous.get("position") or {}
             if "offset" in position and fingerprint["size"] >= previous.get("size", 0):
@@ -333,7 +341,9 @@ class _BatchWriter:
 
 
 def _as_result(report: ImportReport) -> WriteResult:
-    return WriteResult(new=report.new, duplicates=report.duplicates, quarantined=report.quarantined, skipped=report.skipped)
+    return WriteResult(
+        new=report.new, duplicates=report.duplicates, quarantined=report.quarantined, skipped=report.skipped
+    )
 
 
 def _fingerprint(path: Path) -> dict[str, Any]:

@@ -55,7 +55,9 @@ def get_format(name: str) -> Format:
 
 def detect(sample: Sample, display: str) -> tuple[Format, int]:
     """The format most sure of the sample, with its confidence; raises when none is sure enough."""
-    scored = sorted(((fmt.sniff(sample), index, fmt) for index, fmt in enumerate(all_formats())), key=lambda t: (-t[0], t[1]))
+    scored = sorted(
+        ((fmt.sniff(sample), index, fmt) for index, fmt in enumerate(all_formats())), key=lambda t: (-t[0], t[1])
+    )
     best_score, _, best = scored[0]
     if best_score < MIN_CONFIDENCE:
         looks = "JSON" if sample.first_value is not None else "CSV" if sample.csv_header else "text"

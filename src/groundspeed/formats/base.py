@@ -250,6 +250,8 @@ def make_post(
     mentions: tuple[str, ...] | None = None,
     urls: tuple[str, ...] | None = None,
     provenance: Provenance | None = None,
+    created_at_source: str | None = None,
+    entities_decoded: bool = False,
     **fields: Any,
 ) -> Post:
     """Build a :class:`Post` with the shared rules applied.
@@ -259,10 +261,19 @@ def make_post(
       HTML entities are decoded in the readable text.
     * hashtags, mentions and urls given as ``None`` are extracted from the text.
     * for X posts without a time, the time is read from the snowflake id
-      (``created_at_source="snowflake-id"``).
+      (``created_at_source="snowflake-id"``); otherwise ``created_at_source`` is "platform"
+      unless the format says where its time came from (e.g. "export-local-time").
+    * ``entities_decoded=True`` when the format already turned HTML into text (Mastodon, RSS),
+      so a literal "&amp;" the author typed is not decoded a second time.
+    * a text that normalises to nothing (only a link) has ``text=None``: nothing to search.
     """
-    readable = clean_text(original_text) if original_text is not None else None
-    created_source: str | None = "platform" if created_at is not None else None
+    if original_text is None:
+        readable = None
+    else:
+        readable = original_text.replace("\r\n", "\n") if entities_decoded else clean_text(original_text)
+    created_source: str | None = None
+    if created_at is not None:
+        created_source = created_at_source or "platform"
     if created_at is None and platform == "x":
         created_at = snowflake_time(native_id)
         if created_at is not None:
@@ -283,7 +294,7 @@ def make_post(
         provenance=provenance or ctx.provenance(),
         created_at=created_at,
         created_at_source=created_source,
-        text=normalise(readable) if readable is not None else None,
+        text=(normalise(readable) or None) if readable is not None else None,
         original_text=readable,
         hashtags=hashtags or (),
         mentions=mentions or (),

@@ -23,7 +23,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import msgspec
 import zstandard
@@ -104,14 +104,16 @@ class InputFile:
     def _open_decompressed(self) -> IO[bytes]:
         # Each opener owns the file handle, so closing the stream closes the file.
         if self.compression == "gzip":
-            return gzip.open(self.path, "rb")
+            return cast(IO[bytes], gzip.open(self.path, "rb"))
         if self.compression == "bz2":
             return bz2.open(self.path, "rb")
         if self.compression == "xz":
             return lzma.open(self.path, "rb")
         raw = open(self.path, "rb")  # noqa: SIM115 - returned to the caller
         if self.compression == "zstd":
-            return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True, closefd=True)  # type: ignore[no-any-return]
+            return cast(
+                IO[bytes], zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True, closefd=True)
+            )
         return raw
 
     def _raw_head(self, size: int) -> bytes:
@@ -126,7 +128,7 @@ class InputFile:
         stream = self._open_decompressed()
         if self.encoding is None:
             return stream
-        return _Transcoder(stream, self.encoding)
+        return cast(IO[bytes], _Transcoder(stream, self.encoding))
 
     def truncated(self, exc: BaseException, done: str) -> TruncatedFileError:
         what = self.compression or "compressed"
@@ -202,7 +204,7 @@ def _decode_head(head: bytes, display: str, *, is_warc: bool) -> str:
 
 def _first_json_value(head: bytes, at_end: bool) -> Any:
     stripped = head.lstrip()
-    if not stripped[:1] in (b"{", b"["):
+    if stripped[:1] not in (b"{", b"["):
         return None
     if at_end:
         try:
@@ -274,16 +276,31 @@ def _csv_header(text: str) -> tuple[str, ...] | None:
 
 
 def detect_json_framing(sample: Sample, input_file: InputFile) -> str:
-    """"lines" when each line holds one JSON value, "document" for a single JSON document."""
+    """ "lines" when each line holds one JSON value, "document" for a single JSON document.
+
+    A file that is one JSON value on one line is a document (so formats can split it).
+    """
     head = sample.head.lstrip()
     if head.startswith("["):
         return "document"
-    first_line = head.split("\n", 1)[0]
+    if "\n" in head.rstrip("\r\n"):
+        first_line = head.split("\n", 1)[0]
+        try:
+            msgspec.json.decode(first_line)
+            return "lines"
+        except msgspec.DecodeError:
+            return "document"
+    # The first line is longer than the sample (a big X v2 page, say): read it whole.
+    with input_file.open_utf8() as handle:
+        first = handle.readline()
+        rest = handle.read(4096).strip()
+    if not rest:
+        return "document"
     try:
-        msgspec.json.decode(first_line)
-        return "lines"
+        msgspec.json.decode(first)
     except msgspec.DecodeError:
         return "document"
+    return "lines"
 
 
 def split_file(
@@ -314,7 +331,9 @@ def split_file(
         raise input_file.truncated(exc, "The records before the cut were imported.") from exc
 
 
-def _split_lines(input_file: InputFile, cursor: dict[str, Any], batch_records: int, batch_bytes: int) -> Iterator[RecordBatch]:
+def _split_lines(
+    input_file: InputFile, cursor: dict[str, Any], batch_records: int, batch_bytes: int
+) -> Iterator[RecordBatch]:
     offset = int(cursor.get("offset", 0))
     line_no = int(cursor.get("line", 0))
     display = input_file.display
@@ -339,11 +358,10 @@ def _split_lines(input_file: InputFile, cursor: dict[str, Any], batch_records: i
             data = carry + chunk
             lines = data.split(b"\n")
             carry = lines.pop()
-            for line in lines:
+            for raw_line in lines:
                 line_no += 1
-                offset += len(line) + 1
-                if line.endswith(b"\r"):
-                    line = line[:-1]
+                offset += len(raw_line) + 1
+                line = raw_line[:-1] if raw_line.endswith(b"\r") else raw_line
                 if line_no == 1 and line.startswith(codecs.BOM_UTF8):
                     line = line[3:]
                 if not line.strip():
@@ -413,7 +431,9 @@ def _read_all(input_file: InputFile) -> bytes:
     return data
 
 
-def _split_document(fmt: Format, input_file: InputFile, cursor: dict[str, Any], batch_records: int) -> Iterator[RecordBatch]:
+def _split_document(
+    fmt: Format, input_file: InputFile, cursor: dict[str, Any], batch_records: int
+) -> Iterator[RecordBatch]:
     data = _read_all(input_file)
     display = input_file.display
     try:
@@ -491,12 +511,15 @@ def _split_xml(fmt: Format, input_file: InputFile, cursor: dict[str, Any], batch
     options = fmt.document_context(root)
     display = input_file.display
     encoded = (
-        (f"{display}:{path}", value if isinstance(value, bytes) else msgspec.json.encode(value)) for path, value in parts
+        (f"{display}:{path}", value if isinstance(value, bytes) else msgspec.json.encode(value))
+        for path, value in parts
     )
     yield from _batched(encoded, cursor, batch_records, options, len(data))
 
 
-def _split_custom(fmt: Format, input_file: InputFile, cursor: dict[str, Any], batch_records: int) -> Iterator[RecordBatch]:
+def _split_custom(
+    fmt: Format, input_file: InputFile, cursor: dict[str, Any], batch_records: int
+) -> Iterator[RecordBatch]:
     display = input_file.display
     with open(input_file.path, "rb") as handle:
         records = ((f"{display}:{where}", payload) for where, payload in fmt.split_stream(handle, display))

@@ -92,7 +92,9 @@ class Store:
                 if not path.exists():
                     msg = f"There is no groundspeed database at {path} yet. Import some posts first (groundspeed import FILE)."
                     raise StoreError(msg)
-                connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=timeout, isolation_level=None, check_same_thread=False)
+                connection = sqlite3.connect(
+                    f"file:{path}?mode=ro", uri=True, timeout=timeout, isolation_level=None, check_same_thread=False
+                )
             else:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 # check_same_thread=False: the one writer connection is handed to a background writer
@@ -234,7 +236,9 @@ class Store:
         )
         return int(cursor.lastrowid or 0)
 
-    def finish_import(self, import_id: int, *, status: str, records: int, result: WriteResult, message: str | None) -> None:
+    def finish_import(
+        self, import_id: int, *, status: str, records: int, result: WriteResult, message: str | None
+    ) -> None:
         self._write(
             "UPDATE imports SET finished_at = ?, status = ?, records = ?, posts_new = ?, duplicates = ?, "
             "quarantined = ?, skipped = ?, message = ? WHERE id = ?",
@@ -287,7 +291,9 @@ class Store:
         rows = self._query("SELECT * FROM posts WHERE uid = ?", (uid,))
         return row_to_post(rows[0]) if rows else None
 
-    def iter_posts(self, where: PostFilter | None = None, *, order: str = "created_at", batch: int = 2000) -> Iterator[Post]:
+    def iter_posts(
+        self, where: PostFilter | None = None, *, order: str = "created_at", batch: int = 2000
+    ) -> Iterator[Post]:
         """Every post matching the filter, oldest first, streamed in batches."""
         clauses, params = _filter_sql(where or PostFilter(), table="posts")
         sql = f"SELECT * FROM posts {clauses} ORDER BY {_order(order)}"
@@ -298,7 +304,9 @@ class Store:
         except sqlite3.Error as exc:
             raise _translate(exc, self.path) from exc
 
-    def search(self, query: str, where: PostFilter | None = None, *, limit: int = 50, offset: int = 0, order: str = "rank") -> list[Post]:
+    def search(
+        self, query: str, where: PostFilter | None = None, *, limit: int = 50, offset: int = 0, order: str = "rank"
+    ) -> list[Post]:
         """Posts matching an FTS5 query over normalised text, best match first (or by time)."""
         clauses, params = _filter_sql(where or PostFilter(), table="posts")
         join = "AND" if clauses else "WHERE"
@@ -334,7 +342,9 @@ class Store:
         }
         skipped = {
             str(row[0]): int(row[1])
-            for row in self._query("SELECT reason, SUM(count) FROM skipped_records GROUP BY reason ORDER BY SUM(count) DESC")
+            for row in self._query(
+                "SELECT reason, SUM(count) FROM skipped_records GROUP BY reason ORDER BY SUM(count) DESC"
+            )
         }
         return {
             "posts": total,
@@ -344,7 +354,12 @@ class Store:
             "by_kind": grouped("kind"),
             "by_language": grouped("lang"),
             "by_day": dict(sorted(grouped("substr(created_at, 1, 10)").items())),
-            "with_location": int(self._query(f"SELECT COUNT(*) FROM posts {clauses} {'AND' if clauses else 'WHERE'} (lat IS NOT NULL OR place_name IS NOT NULL)", params)[0][0]),
+            "with_location": int(
+                self._query(
+                    f"SELECT COUNT(*) FROM posts {clauses} {'AND' if clauses else 'WHERE'} (lat IS NOT NULL OR place_name IS NOT NULL)",
+                    params,
+                )[0][0]
+            ),
             "quarantined": sum(quarantine.values()),
             "quarantine_by_reason": quarantine,
             "skipped_not_posts": sum(skipped.values()),

@@ -116,7 +116,9 @@ def post_to_row(post: Post) -> tuple[Any, ...]:
         mentions=post.mentions,
         urls=post.urls,
         media=post.media,
-        geo=GeoDetails(precision=geo.precision, source=geo.source, country_code=geo.country_code, bbox=geo.bbox) if geo else None,
+        geo=GeoDetails(precision=geo.precision, source=geo.source, country_code=geo.country_code, bbox=geo.bbox)
+        if geo
+        else None,
         metrics=None if post.metrics == _EMPTY_METRICS else post.metrics,
         query=provenance.query,
         source_collected_at=provenance.collected_at,
