@@ -25,8 +25,9 @@ from .model import Post
 from .store import PostFilter
 from .workspace import ImportReport, Workspace, default_workspace_dir
 
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Piped output is for other programs: do not wrap it at 80 columns.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 
 _RELATIVE_RE = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -126,6 +127,7 @@ def import_command(
     encoding: str | None,
     mapping: tuple[str, ...],
     platform: str | None,
+    extra_options: tuple[str, ...],
     again: bool,
     as_json: bool,
 ) -> None:
@@ -145,6 +147,11 @@ def import_command(
         if not sep or not field or not column:
             _fail(f"--map {item!r}: write it as FIELD=COLUMN, for example --map text=message")
         options[f"map.{field.strip()}"] = column.strip()
+    for item in extra_options:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            _fail(f"-o {item!r}: write it as KEY=VALUE, for example -o map.text=message")
+        options[key.strip()] = value.strip()
     if platform:
         options["platform"] = platform
     reports: list[ImportReport] = []
@@ -502,10 +509,17 @@ def quarantine(ctx: click.Context, source: str | None, limit: int, as_json: bool
 
 
 @cli.command()
-def formats() -> None:
+@click.option("--details", is_flag=True, help="Also show what each format reads, its options and its caveats.")
+def formats(details: bool) -> None:
     """List the file formats groundspeed can import."""
+    import inspect
+
     for fmt in all_formats():
-        out.print(f"[bold]{fmt.name:<18}[/] {fmt.title}")
+        out.print(f"{fmt.name:<18} {fmt.title}", markup=False)
+        if details:
+            doc = inspect.getdoc(sys.modules[type(fmt).__module__]) or ""
+            out.print(doc, markup=False)
+            out.print()
 
 
 @cli.command()

