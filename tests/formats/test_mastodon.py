@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -210,3 +211,33 @@ def test_mastodon_py_statuses() -> None:
     assert len(parsed.posts) == 14
     assert parsed.quarantined == []
     assert Counter(post.lang for post in parsed.posts) == {"en": 8, "ja": 4, "de": 2}
+
+
+def test_recorded_api_exchanges_are_read(tmp_path: Path) -> None:
+    status = json.loads((HERE / "status.json").read_text(encoding="utf-8"))
+    timeline = tmp_path / "timeline_exchange.json"
+    timeline.write_text(
+        json.dumps(
+            {
+                "request": {"method": "GET", "uri": "https://social.example/api/v1/timelines/public"},
+                "response": [status],
+            }
+        ),
+        encoding="utf-8",
+    )
+    instance = tmp_path / "instance_exchange.json"
+    instance.write_text(
+        json.dumps(
+            {
+                "request": {"method": "GET", "uri": "https://social.example/api/v2/instance/"},
+                "response": {"domain": "x"},
+            }
+        ),
+        encoding="utf-8",
+    )
+    assert detect_format(timeline).name == "mastodon"
+    posts = parse_path(timeline)
+    assert [post.uid for post in posts.posts] == [f"mastodon:{status['uri']}"]
+    empty = parse_path(instance)
+    assert empty.posts == []
+    assert dict(empty.skipped) == {"mastodon API response without posts (GET /api/v2/instance/)": 1}

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 from typing import Any, ClassVar, NamedTuple
+from urllib.parse import urlsplit
 
 from ..model import Author, Media, Metrics, Post, PostKind, make_uid
 from .base import (
@@ -153,6 +154,25 @@ def _is_stream_frame(value: object) -> bool:
     return isinstance(value, dict) and "event" in value and ("stream" in value or value.get("event") in _STREAM_EVENTS)
 
 
+def _is_recorded_exchange(value: object) -> bool:
+    """A recorded API call ``{"request": {"method", "uri"}, "response": ...}`` (e.g. from test
+    cassettes or proxies) against a Mastodon ``/api/v1`` or ``/api/v2`` endpoint."""
+    if not isinstance(value, dict) or "response" not in value:
+        return False
+    request = value.get("request")
+    return isinstance(request, dict) and "/api/v" in str(request.get("uri", ""))
+
+
+def _holds_statuses(value: object) -> bool:
+    if isinstance(value, list):
+        return any(_is_status(item) for item in value)
+    if _is_status(value):
+        return True
+    return isinstance(value, dict) and any(
+        isinstance(value.get(key), list) and value[key] for key in ("statuses", "ancestors", "descendants")
+    )
+
+
 class MastodonFormat(Format):
     name: ClassVar[str] = "mastodon"
     title: ClassVar[str] = "Mastodon API statuses (timelines, search, streaming frames)"
@@ -173,6 +193,8 @@ class MastodonFormat(Format):
             return 80
         if isinstance(value.get("ancestors"), list) and isinstance(value.get("descendants"), list):
             return 70
+        if _is_recorded_exchange(value):
+            return 80
         if value.get("__partial__") and {"uri", "account", "content", "reblogs_count"} <= value.keys():
             return 60  # a large document whose first status did not fit in the sample
         return 0
@@ -187,6 +209,15 @@ class MastodonFormat(Format):
         return result
 
     def _parse_value(self, value: Any, ctx: ParseContext, result: ParseResult) -> None:
+        if _is_recorded_exchange(value):
+            response = value["response"]
+            if _holds_statuses(response):
+                self._parse_value(response, ctx, result)
+            else:
+                request = value["request"]
+                endpoint = urlsplit(str(request.get("uri", ""))).path
+                result.skipped.append(f"mastodon API response without posts ({request.get('method', '?')} {endpoint})")
+            return
         if isinstance(value, list):
             for index, item in enumerate(value):
                 self._parse_status_at(item, f"[{index}]", ctx, result)
