@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
-from .errors import GroundspeedError, UnknownFormatError
+from .errors import EncodingError, GroundspeedError, UnknownFormatError
 from .export import write_csv, write_ids, write_jsonl, write_parquet, write_raw
 from .formats import all_formats
 from .model import Post
@@ -115,6 +115,14 @@ def _format_choices() -> list[str]:
 )
 @click.option("--platform", help="For csv/jsonl: the platform the posts come from (x, telegram, ...).")
 @click.option(
+    "--option",
+    "-o",
+    "extra_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A format option, e.g. -o map.text=message or -o telegram_username=mychannel (see `groundspeed formats --details`).",
+)
+@click.option(
     "--again", is_flag=True, help="Read files again even if they were imported before (nothing is stored twice)."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on standard output.")
@@ -131,7 +139,7 @@ def import_command(
     again: bool,
     as_json: bool,
 ) -> None:
-    """Import archive files into your data folder.
+    """Import archive files (or whole folders of them) into your data folder.
 
     Each file's format is detected (say which with --format). Records that cannot be read are
     set aside in quarantine with the file and line they came from; the rest of the file is still
@@ -157,7 +165,7 @@ def import_command(
     reports: list[ImportReport] = []
     failures = 0
     with _workspace(ctx) as workspace:
-        for path in files:
+        for path, from_folder in _expand(files):
             try:
                 with _progress(f"Importing {path.name}") as progress:
                     report = workspace.import_file(
@@ -170,12 +178,20 @@ def import_command(
                         progress=progress,
                         announce=err.print,
                     )
+            except (UnknownFormatError, EncodingError) as exc:
+                if not from_folder:
+                    failures += 1
+                    report = ImportReport(path=str(path), status="failed", error=str(exc))
+                    err.print(f"[bold red]Error:[/] {exc}")
+                else:  # a README or picture inside a folder is not a failure of the import
+                    report = ImportReport(path=str(path), status="not a post file", error=str(exc))
+                    err.print(f"{path}: left out, not a file of posts groundspeed can read")
             except GroundspeedError as exc:
                 failures += 1
                 report = ImportReport(path=str(path), status="failed", error=str(exc))
                 err.print(f"[bold red]Error:[/] {exc}")
             reports.append(report)
-            if not as_json and report.status != "failed":
+            if not as_json and report.status not in ("failed", "not a post file"):
                 _print_report(report)
     if as_json:
         out.print_json(json.dumps([report.as_dict() for report in reports], ensure_ascii=False))
@@ -183,6 +199,24 @@ def import_command(
         _print_totals(reports)
     if failures:
         sys.exit(1)
+
+
+def _expand(paths: tuple[Path, ...]) -> list[tuple[Path, bool]]:
+    """(file, found in a folder) to import: folders are read recursively, hidden files left out."""
+    expanded: list[tuple[Path, bool]] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(
+                child
+                for child in path.rglob("*")
+                if child.is_file() and not any(part.startswith(".") for part in child.relative_to(path).parts)
+            )
+            if not found:
+                err.print(f"{path}: the folder has no files to import")
+            expanded.extend((child, True) for child in found)
+        else:
+            expanded.append((path, False))
+    return expanded
 
 
 @contextmanager
@@ -236,8 +270,9 @@ def _print_totals(reports: list[ImportReport]) -> None:
             }
         )
     failed = sum(1 for report in reports if report.status == "failed")
+    left_out = sum(1 for report in reports if report.status == "not a post file")
     err.print(
-        f"[bold]Total[/] {len(reports)} files ({failed} failed): {total['records']:,} records → {total['new']:,} new posts, "
+        f"[bold]Total[/] {len(reports)} files ({failed} failed, {left_out} left out): {total['records']:,} records → {total['new']:,} new posts, "
         f"{total['duplicates']:,} already stored, {total['quarantined']:,} quarantined, {total['skipped']:,} not posts"
     )
 
