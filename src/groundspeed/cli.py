@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
@@ -25,16 +26,18 @@ from .model import Post
 from .store import PostFilter
 from .workspace import ImportReport, Workspace, default_workspace_dir
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# markup=False: post text, file names and reasons are data and may contain [brackets]; styled
+# lines opt in with markup=True and escape() every piece of data in them.
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 # Piped output is for other programs: do not wrap it at 80 columns.
-out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
+out = Console(highlight=False, soft_wrap=True, markup=False, width=None if sys.stdout.isatty() else 200)
 
 _RELATIVE_RE = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 def _fail(message: str) -> NoReturn:
-    err.print(f"[bold red]Error:[/] {message}", markup=True)
+    err.print(f"[bold red]Error:[/] {escape(message)}", markup=True)
     sys.exit(1)
 
 
@@ -182,14 +185,14 @@ def import_command(
                 if not from_folder:
                     failures += 1
                     report = ImportReport(path=str(path), status="failed", error=str(exc))
-                    err.print(f"[bold red]Error:[/] {exc}")
+                    err.print(f"[bold red]Error:[/] {escape(str(exc))}", markup=True)
                 else:  # a README or picture inside a folder is not a failure of the import
                     report = ImportReport(path=str(path), status="not a post file", error=str(exc))
                     err.print(f"{path}: left out, not a file of posts groundspeed can read")
             except GroundspeedError as exc:
                 failures += 1
                 report = ImportReport(path=str(path), status="failed", error=str(exc))
-                err.print(f"[bold red]Error:[/] {exc}")
+                err.print(f"[bold red]Error:[/] {escape(str(exc))}", markup=True)
             reports.append(report)
             if not as_json and report.status not in ("failed", "not a post file"):
                 _print_report(report)
@@ -273,7 +276,8 @@ def _print_totals(reports: list[ImportReport]) -> None:
     left_out = sum(1 for report in reports if report.status == "not a post file")
     err.print(
         f"[bold]Total[/] {len(reports)} files ({failed} failed, {left_out} left out): {total['records']:,} records → {total['new']:,} new posts, "
-        f"{total['duplicates']:,} already stored, {total['quarantined']:,} quarantined, {total['skipped']:,} not posts"
+        f"{total['duplicates']:,} already stored, {total['quarantined']:,} quarantined, {total['skipped']:,} not posts",
+        markup=True,
     )
 
 
@@ -388,7 +392,8 @@ def stats(
 
 def print_summary(summary: dict[str, Any]) -> None:
     out.print(
-        f"[bold]{summary['posts']:,} posts[/]  from {summary['first_post_at'] or '?'} to {summary['last_post_at'] or '?'}"
+        f"[bold]{summary['posts']:,} posts[/]  from {summary['first_post_at'] or '?'} to {summary['last_post_at'] or '?'}",
+        markup=True,
     )
     out.print(f"with a location: {summary['with_location']:,}")
     for title, key in (
@@ -399,15 +404,15 @@ def print_summary(summary: dict[str, Any]) -> None:
         items = list(summary[key].items())
         shown = ", ".join(f"{name} {count:,}" for name, count in items[:12])
         more = f", and {len(items) - 12} more" if len(items) > 12 else ""
-        out.print(f"[bold]{title}:[/] {shown}{more}")
+        out.print(f"[bold]{title}:[/] {escape(shown)}{more}", markup=True)
     days = summary["by_day"]
     if days:
         busiest = sorted(days.items(), key=lambda item: -item[1])[:5]
-        out.print("[bold]Busiest days:[/] " + ", ".join(f"{day} {count:,}" for day, count in busiest))
-    out.print(f"[bold]Quarantined:[/] {summary['quarantined']:,}")
+        out.print("[bold]Busiest days:[/] " + ", ".join(f"{day} {count:,}" for day, count in busiest), markup=True)
+    out.print(f"[bold]Quarantined:[/] {summary['quarantined']:,}", markup=True)
     for reason, count in list(summary["quarantine_by_reason"].items())[:8]:
         out.print(f"    {count:,}  {reason}")
-    out.print(f"[bold]Not posts (counted, not stored):[/] {summary['skipped_not_posts']:,}")
+    out.print(f"[bold]Not posts (counted, not stored):[/] {summary['skipped_not_posts']:,}", markup=True)
     for reason, count in list(summary["skipped_by_reason"].items())[:8]:
         out.print(f"    {count:,}  {reason}")
 
@@ -575,7 +580,8 @@ def demo(ctx: click.Context) -> None:
         print_summary(store.stats())
         out.print()
         out.print(
-            '[bold]Try:[/] groundspeed search "تهران OR tehran"   ·   groundspeed quarantine   ·   groundspeed export -f csv -o posts.csv'
+            '[bold]Try:[/] groundspeed search "تهران OR tehran"   ·   groundspeed quarantine   ·   groundspeed export -f csv -o posts.csv',
+            markup=True,
         )
 
 
