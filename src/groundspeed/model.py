@@ -11,13 +11,13 @@ or when they were derived from the text and none were found.
 
 from __future__ import annotations
 
-# The records are declared gc=False: they hold no reference cycles (only strings, numbers, tuples
-# and other records), and keeping them out of the garbage collector saved ~25% of parse time.
-
 from datetime import datetime
 from typing import Literal
 
 import msgspec
+
+# The records are declared gc=False: they hold no reference cycles (only strings, numbers, tuples
+# and other records), and keeping them out of the garbage collector saved ~25% of parse time.
 
 PostKind = Literal["original", "repost", "reply", "quote"]
 POST_KINDS: tuple[PostKind, ...] = ("original", "repost", "reply", "quote")
