@@ -61,7 +61,18 @@ def main() -> None:
                 reasons.update(report.quarantine_reasons)
                 skipped.update(report.skipped_reasons)
                 note = "; ".join(f"{n}× {r}" for r, n in report.quarantine_reasons.most_common(2))
-                rows.append((str(relative), report.format, report.records, report.new, report.duplicates, report.quarantined, report.skipped, note))
+                rows.append(
+                    (
+                        str(relative),
+                        report.format,
+                        report.records,
+                        report.new,
+                        report.duplicates,
+                        report.quarantined,
+                        report.skipped,
+                        note,
+                    )
+                )
             integrity = workspace.store().integrity_problems()
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -74,8 +85,12 @@ def main() -> None:
         for row in rows:
             print("\t".join(str(cell) for cell in row))
     print()
-    print(f"files imported: {totals['files']}, refused: {totals['files refused']}, documentation skipped: {totals['not data']}")
-    print(f"records {totals['records']:,} → new posts {totals['new']:,}, already stored (collapsed) {totals['duplicates']:,}, quarantined {totals['quarantined']:,}, not posts {totals['skipped']:,}")
+    print(
+        f"files imported: {totals['files']}, refused: {totals['files refused']}, documentation skipped: {totals['not data']}"
+    )
+    print(
+        f"records {totals['records']:,} → new posts {totals['new']:,}, already stored (collapsed) {totals['duplicates']:,}, quarantined {totals['quarantined']:,}, not posts {totals['skipped']:,}"
+    )
     print("quarantine reasons: " + "; ".join(f"{n}× {r}" for r, n in reasons.most_common()))
     print("not-post reasons: " + "; ".join(f"{n}× {r}" for r, n in skipped.most_common(12)))
     print(f"database integrity problems: {integrity or 'none'}; {time.perf_counter() - started:.1f} s")
