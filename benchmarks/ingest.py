@@ -17,6 +17,8 @@ target for the foundation is <= 6x, stretch 4x.
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 import resource
 import shutil
 import statistics
@@ -28,7 +30,7 @@ from pathlib import Path
 import msgspec
 
 from groundspeed.synthetic import write_jsonl
-from groundspeed.workspace import Workspace
+from groundspeed.workspace import ImportReport, Workspace
 
 WORK = Path(__file__).parent / "_work"
 
@@ -96,14 +98,21 @@ def timed(function, *args):  # type: ignore[no-untyped-def]
     return time.perf_counter() - start, result
 
 
-def import_once(path: Path) -> tuple[float, int, int]:
+def import_once(path: Path) -> tuple[float, ImportReport]:
     root = Path(tempfile.mkdtemp(prefix="gs-bench-", dir=WORK))
     try:
         with Workspace(root) as workspace:
             seconds, report = timed(workspace.import_file, path)
-            return seconds, report.records, report.new
+            return seconds, report
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def breakdown(timings: dict[str, float]) -> str:
+    """Seconds per stage (they overlap: the writer thread and the parse workers run in parallel)."""
+    order = ["read", "spool", "send", "wait", "parse", "rows", "receive", "store"]
+    names = [name for name in order if name in timings] + sorted(set(timings) - set(order))
+    return ", ".join(f"{name} {timings[name]:.2f}" for name in names)
 
 
 def main() -> None:
@@ -118,26 +127,37 @@ def main() -> None:
         print(f"generating {path} ...", file=sys.stderr)
         write_jsonl(str(path), args.posts, seed=args.seed)
     size_mb = path.stat().st_size / 1e6
-    reference = []
-    imports = []
+    reference: list[float] = []
+    imports: list[float] = []
+    reports: list[ImportReport] = []
     for round_number in range(args.repeat):
         # Interleave the two so that machine noise hits both alike.
         seconds, count = timed(reference_decode, path)
         reference.append(seconds)
-        seconds, _records, new = import_once(path)
+        seconds, report = import_once(path)
         imports.append(seconds)
+        reports.append(report)
         print(
-            f"round {round_number + 1}: reference {reference[-1]:.2f} s, import {imports[-1]:.2f} s ({new:,} posts stored)",
+            f"round {round_number + 1}: reference {reference[-1]:.2f} s, import {imports[-1]:.2f} s "
+            f"({report.new:,} posts stored, {report.duplicates:,} duplicates)\n"
+            f"  stages (s, overlapping): {breakdown(report.timings)}",
             file=sys.stderr,
         )
     ref = statistics.median(reference)
     imp = statistics.median(imports)
+    median_report = reports[imports.index(sorted(imports)[len(imports) // 2])]
+    # ru_maxrss is in KiB on Linux; RUSAGE_CHILDREN is the largest of the parse workers.
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"file: {count:,} lines, {size_mb:.0f} MB")
+    worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"file: {count:,} lines, {size_mb:.0f} MB; Python {platform.python_version()}, {os.cpu_count()} cores")
     print(f"reference msgspec typed decode: {ref:.2f} s  ({count / ref:,.0f} posts/s)")
     print(f"groundspeed import:             {imp:.2f} s  ({count / imp:,.0f} posts/s)")
     print(f"ratio import / reference:       {imp / ref:.2f}x   (target <= 6x, stretch 4x)")
-    print(f"peak RSS: {peak_mb:.0f} MB")
+    print(
+        f"rounds: reference {', '.join(f'{x:.2f}' for x in reference)}; import {', '.join(f'{x:.2f}' for x in imports)}"
+    )
+    print(f"stages of the median import (s, overlapping): {breakdown(median_report.timings)}")
+    print(f"peak RSS: importer {peak_mb:.0f} MB, largest parse worker {worker_mb:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -90,8 +90,13 @@ class RawRef(msgspec.Struct, frozen=True, gc=False, kw_only=True, omit_defaults=
     path: str | None = None
 
 
-class Post(msgspec.Struct, frozen=True, gc=False, kw_only=True):
-    """One normalised post. See the module docstring for the rules on unknown values."""
+class Post(msgspec.Struct, frozen=True, gc=False):
+    """One normalised post. See the module docstring for the rules on unknown values.
+
+    Build posts with keywords. (Not ``kw_only``: ``formats.base.build_post``, the importers' hot
+    path, passes the fields positionally, which msgspec does ten times faster; it checks the
+    field order at import. Add new fields with defaults, at the end.)
+    """
 
     uid: str  # "platform:native_id", stable across imports
     platform: str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -31,6 +32,51 @@ class ParsedBatch:
     quarantined: list[QuarantineItem] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)
     records: int = 0
+    duplicates: int = 0  # posts not built because their uid was known (see KnownUids)
+
+
+class KnownUids:
+    """A bounded set of uids, most recent kept: posts that need not be built again.
+
+    Holds between ``limit // 2`` and ``limit`` of the uids added last (two generations; the older
+    one is dropped when the newer fills up), and answers for a ``base`` set as well. Forgetting
+    is always safe: a post that is not recognised is built and stored as before, and the store
+    ignores it when it has it (posts are keyed by uid). What must never happen is recognising a
+    uid that will not be stored, so only add uids of posts that are committed, or that an earlier
+    batch of the same ordered pipeline carries (it commits before, or nothing later commits).
+    """
+
+    __slots__ = ("_base", "_current", "_half", "_previous")
+
+    def __init__(self, base: KnownUids | None = None, *, limit: int = 100_000) -> None:
+        self._base = base
+        self._half = max(1, limit // 2)
+        self._current: set[str] = set()
+        self._previous: set[str] = set()
+
+    def __contains__(self, uid: object) -> bool:
+        if uid in self._current or uid in self._previous:
+            return True
+        return self._base is not None and uid in self._base
+
+    def __len__(self) -> int:
+        return len(self._current) + len(self._previous)
+
+    def add(self, uid: str) -> None:
+        current = self._current
+        current.add(uid)
+        if len(current) >= self._half:
+            self._previous = current
+            self._current = set()
+
+    def update(self, uids: Iterable[str]) -> None:
+        for uid in uids:
+            self.add(uid)
+
+    def clear(self) -> None:
+        """Forget everything (this set only, not the base): e.g. when the store was emptied."""
+        self._current = set()
+        self._previous = set()
 
 
 EXCERPT_CHARS = 400
@@ -43,6 +89,16 @@ def excerpt(payload: bytes) -> str:
 
 def invalid_post(post: Post) -> str | None:
     """Why a post from an importer cannot be stored, or None. Guards the store from importer bugs."""
+    created_at, collected_at = post.created_at, post.collected_at
+    if (
+        (created_at is None or (type(created_at) is datetime and created_at.tzinfo is UTC))
+        and type(collected_at) is datetime
+        and collected_at.tzinfo is UTC
+        and post.kind in POST_KINDS
+        and post.uid == f"{post.platform}:{post.native_id}"
+        and post.uid
+    ):
+        return None  # the common case, checked quickly
     if post.kind not in POST_KINDS:
         return f"post {post.uid} has kind {post.kind!r}"
     if not post.uid or post.uid != f"{post.platform}:{post.native_id}":
@@ -54,9 +110,22 @@ def invalid_post(post: Post) -> str | None:
     return None
 
 
-def parse_frame(body: FrameBody, first_seq: int, *, from_seq: int = 0, software: str = __version__) -> ParsedBatch:
-    """Parse every record of a spool frame at or after ``from_seq``. Never raises for bad data."""
+def parse_frame(
+    body: FrameBody,
+    first_seq: int,
+    *,
+    from_seq: int = 0,
+    software: str = __version__,
+    known: KnownUids | None = None,
+) -> ParsedBatch:
+    """Parse every record of a spool frame at or after ``from_seq``. Never raises for bad data.
+
+    With ``known``, formats may leave out posts whose uid it holds (counted in ``duplicates``),
+    and the uid of every post of this batch is added to it, so later records (and batches of the
+    same ordered pipeline) skip them too.
+    """
     result = ParsedBatch()
+    known_uids: Container[str] = known if known is not None else frozenset()
     collected_at = datetime.fromtimestamp(body.received_at_us / 1e6, tz=UTC)
     options = body.options or {}
     try:
@@ -70,30 +139,30 @@ def parse_frame(body: FrameBody, first_seq: int, *, from_seq: int = 0, software:
                     QuarantineItem(body.source, locator, f"cannot parse: {exc}", seq=seq, excerpt=excerpt(payload))
                 )
         return result
-    for index, (locator, payload) in enumerate(body.records):
-        seq = first_seq + index
-        if seq < from_seq:
-            continue
-        result.records += 1
-        ctx = ParseContext(
-            seq=seq,
-            locator=locator,
-            source=body.source,
-            collected_at=collected_at,
-            software=software,
-            query=body.query,
-            options=options,
-        )
+    # The loop below runs once per record: locals instead of attribute look-ups, and the
+    # context built with positional arguments (ParseContext's field order).
+    source, query, parse = body.source, body.query, fmt.parse
+    posts, add_known = result.posts, (known.add if known is not None else None)
+    skipped = result.skipped
+    start = max(0, from_seq - first_seq)
+    records = body.records[start:] if start else body.records
+    result.records = len(records)
+    for seq, (locator, payload) in enumerate(records, first_seq + start):
+        ctx = ParseContext(seq, locator, source, collected_at, software, query, options, known_uids)
         try:
-            parsed = fmt.parse(payload, ctx)
+            parsed = parse(payload, ctx)
         except Exception as exc:  # a bug in a format must not stop the flow: quarantine and go on
             reason = f"internal error in the {fmt.name} importer: {type(exc).__name__}: {exc}"
             result.quarantined.append(QuarantineItem(body.source, locator, reason, seq=seq, excerpt=excerpt(payload)))
             continue
+        if parsed.duplicates:
+            result.duplicates += parsed.duplicates
         for post in parsed.posts:
             problem = invalid_post(post)
             if problem is None:
-                result.posts.append(post)
+                posts.append(post)
+                if add_known is not None:
+                    add_known(post.uid)
             else:
                 reason = f"internal error in the {fmt.name} importer: {problem}"
                 result.quarantined.append(
@@ -110,5 +179,6 @@ def parse_frame(body: FrameBody, first_seq: int, *, from_seq: int = 0, software:
             result.quarantined.append(
                 QuarantineItem(body.source, locator, reason, path=path, seq=seq, excerpt=excerpt(payload))
             )
-        result.skipped.update(parsed.skipped)
+        if parsed.skipped:
+            skipped.update(parsed.skipped)
     return result

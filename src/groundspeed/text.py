@@ -184,8 +184,31 @@ def fold(text: str) -> str:
     return text
 
 
+_NORMALISED: dict[str, str] = {}
+_NORMALISED_LIMIT = 16_384  # entries; texts of up to _CACHED_CHARS characters
+
+
 def normalise(text: str) -> str:
-    """The normalised form of a post's text used for matching and indexing."""
+    """The normalised form of a post's text used for matching and indexing.
+
+    Results are cached (a bounded memo): crisis streams repeat texts a great deal (every retweet
+    of a post has the same text), and folding Persian or Arabic text costs a few microseconds.
+    """
+    cached = _NORMALISED.get(text)
+    if cached is not None:
+        return cached
+    result = _normalise(text)
+    if len(text) <= _CACHED_CHARS:
+        if len(_NORMALISED) >= _NORMALISED_LIMIT:
+            _NORMALISED.clear()
+        _NORMALISED[text] = result
+    return result
+
+
+_CACHED_CHARS = 1_000
+
+
+def _normalise(text: str) -> str:
     for _ in range(_MAX_ROUNDS):
         if "&" in text:
             text = _unescape(text)

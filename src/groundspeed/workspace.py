@@ -13,26 +13,37 @@ committed together with the posts. ``reprocess`` empties the database and replay
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import multiprocessing
 import os
+import sys
 import time
-from collections import Counter, deque
+import traceback
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from .errors import GroundspeedError
 from .formats import detect, get_format
 from .formats.base import Format
 from .formats.framing import InputFile, split_file
-from .parse import ParsedBatch, parse_frame
+from .parse import KnownUids, ParsedBatch, QuarantineItem, parse_frame
 from .spool import FrameBody, Spool
 from .store import Store, WriteResult
+from .store.rows import post_to_row
 
 DEFAULT_DIR_NAME = "groundspeed-data"
 FINGERPRINT_BYTES = 64 * 1024
+WORKERS_ENV = "GROUNDSPEED_WORKERS"  # parse processes for imports; 0 parses in the importing process
+MAX_WORKERS = 4
 
 
 def default_workspace_dir() -> Path:
@@ -56,6 +67,10 @@ class ImportReport:
     skipped_reasons: Counter[str] = field(default_factory=Counter)
     error: str | None = None
     seconds: float = 0.0
+    # Seconds per stage, for benchmarks (stages overlap: they run in parallel): read (split the
+    # file), spool, parse, rows (posts to database rows, in workers), store (the writer's
+    # transactions), wait (the importer waiting for the writer or the workers).
+    timings: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
 
     def add(self, result: WriteResult) -> None:
         self.new += result.new
@@ -135,9 +150,11 @@ class Workspace:
         end = self.spool.next_seq
         with _BatchWriter(store, report) as writer:
             for frame in self.spool.read(position):
-                parsed = parse_frame(frame.body, frame.first_seq, from_seq=position)
+                from_seq = position
                 position = frame.first_seq + len(frame.body.records)
-                writer.submit(parsed, frame.body.source, position)
+                writer.submit(
+                    frame.body, frame.first_seq, from_seq=from_seq, source=frame.body.source, position=position
+                )
                 progress("processing", position, end)
         return writer.total
 
@@ -187,8 +204,16 @@ class Workspace:
         try:
             position = cursor.get("position")
             last_position: dict[str, Any] = position or {}
+            timings = report.timings
+            clock = time.perf_counter
             with _BatchWriter(store, report) as writer:
-                for batch in split_file(fmt, input_file, position, sample=sample):
+                batches = iter(split_file(fmt, input_file, position, sample=sample))
+                while True:
+                    tick = clock()
+                    batch = next(batches, None)
+                    timings["read"] += clock() - tick
+                    if batch is None:
+                        break
                     body = FrameBody(
                         source=key,
                         format=fmt.name,
@@ -199,6 +224,7 @@ class Workspace:
                     )
                     # Log first: the batch is durable in the spool, and the file position saved,
                     # before it is parsed; the store commits the spool position with the posts.
+                    tick = clock()
                     first_seq = self.spool.append(
                         body.records,
                         source=body.source,
@@ -209,8 +235,9 @@ class Workspace:
                     )
                     last_position = batch.cursor
                     self.spool.save_cursor(key, {**fingerprint, "position": last_position, "complete": False})
+                    timings["spool"] += clock() - tick
                     report.records += len(batch.records)
-                    writer.submit(parse_frame(body, first_seq), key, first_seq + len(body.records))
+                    writer.submit(body, first_seq, source=key, position=first_seq + len(body.records))
                     progress("reading", batch.bytes_read, input_file.size if input_file.compression is None else None)
             self.spool.save_cursor(key, {**fingerprint, "position": last_position, "complete": True})
             report.status = "done"
@@ -272,58 +299,315 @@ class _Abandoned(Exception):
     pass
 
 
-class _BatchWriter:
-    """Stores parsed batches on a background thread while the caller parses the next one.
+def parse_workers() -> int:
+    """How many parse processes an import of more than one batch uses (0: parse in this process).
 
-    SQLite does its inserting and indexing without holding Python's GIL, so this overlaps the
-    store's work with parsing on the second core. Batches are written strictly in order by one
-    thread (the single writer); at most ``depth`` wait, so memory stays bounded. An error in the
-    writer is raised in the caller at the next submit or on exit.
+    ``GROUNDSPEED_WORKERS`` sets it; otherwise one per core, at most 4, on Linux (the workers are
+    forked, which is cheap there and not safe everywhere), and none on a single core.
+    """
+    value = os.environ.get(WORKERS_ENV, "").strip()
+    if value:
+        try:
+            return max(0, int(value))
+        except ValueError:
+            msg = f"{WORKERS_ENV} must be a whole number (0 parses in the importing process), not {value!r}."
+            raise GroundspeedError(msg) from None
+    if not sys.platform.startswith("linux") or "fork" not in multiprocessing.get_all_start_methods():
+        return 0
+    cores = len(os.sched_getaffinity(0))
+    return 0 if cores < 2 else min(cores, MAX_WORKERS)
+
+
+@dataclass(slots=True)
+class _Written:
+    """What one batch did, for the totals and the report."""
+
+    result: WriteResult
+    quarantined: Sequence[QuarantineItem]
+    skipped: Counter[str]
+
+
+class _Task(msgspec.Struct, array_like=True):
+    body: FrameBody
+    first_seq: int
+    from_seq: int
+
+
+QuarantineTuple = tuple[str, str, str, str | None, int | None, str | None]
+
+
+class _Answer(msgspec.Struct, array_like=True):
+    """A worker's parsed batch: rows ready to insert (see ``store.rows.post_to_row``)."""
+
+    rows: list[tuple[Any, ...]] = []
+    quarantined: list[QuarantineTuple] = []
+    skipped: dict[str, int] = {}
+    duplicates: int = 0
+    error: str | None = None  # a traceback: the worker failed (a bug, never bad data)
+    parse_seconds: float = 0.0
+    rows_seconds: float = 0.0
+
+
+_task_encoder = msgspec.msgpack.Encoder()
+_answer_decoder = msgspec.msgpack.Decoder(_Answer)
+
+
+def _parse_worker(
+    tasks: Connection, answers: Connection, committed: KnownUids, inherited: Sequence[Connection]
+) -> None:
+    """A forked parse process: frames in, rows out, in order, until the task pipe closes.
+
+    It never touches the store or the spool. ``committed`` is the store's set of recently
+    committed uids as it was at the fork; the uids of every batch this worker parses are added
+    on top: an earlier batch of the pipeline commits before a later one, or nothing later does.
+    ``inherited`` are the importer's ends of the pipes, copied by the fork: closed here, or this
+    worker would never see its task pipe end (nor would the others).
+    """
+    for connection in inherited:
+        connection.close()
+    decoder = msgspec.msgpack.Decoder(_Task)
+    encoder = msgspec.msgpack.Encoder()
+    known = KnownUids(committed)
+    while True:
+        try:
+            data = tasks.recv_bytes()
+        except (EOFError, OSError):
+            return
+        try:
+            started = time.perf_counter()
+            task = decoder.decode(data)
+            del data
+            parsed = parse_frame(task.body, task.first_seq, from_seq=task.from_seq, known=known)
+            del task
+            parsed_at = time.perf_counter()
+            rows = [post_to_row(post) for post in parsed.posts]
+            answer = _Answer(
+                rows=rows,
+                quarantined=[(q.source, q.locator, q.reason, q.path, q.seq, q.excerpt) for q in parsed.quarantined],
+                skipped=dict(parsed.skipped),
+                duplicates=parsed.duplicates,
+                parse_seconds=parsed_at - started,
+                rows_seconds=time.perf_counter() - parsed_at,
+            )
+            del rows
+            del parsed
+            reply = encoder.encode(answer)
+            del answer
+        except Exception:
+            reply = encoder.encode(_Answer(error=traceback.format_exc()))
+        try:
+            answers.send_bytes(reply)
+        except OSError:  # the importer is gone or gave up
+            return
+        del reply
+
+
+class _ParsePool:
+    """Forked worker processes, each with a task pipe and an answer pipe; tasks go round-robin.
+
+    Answers are read back in the order tasks were sent (each worker answers its tasks in order),
+    so the single writer stores batches in spool order.
     """
 
-    def __init__(self, store: Store, report: ImportReport | None, depth: int = 2) -> None:
+    def __init__(self, count: int, committed: KnownUids) -> None:
+        context = multiprocessing.get_context("fork")
+        self._workers: list[tuple[BaseProcess, Connection, Connection]] = []
+        self._next = 0
+        try:
+            for number in range(count):
+                task_reader, task_writer = context.Pipe(duplex=False)
+                answer_reader, answer_writer = context.Pipe(duplex=False)
+                ours = [end for _, tasks, answers in self._workers for end in (tasks, answers)]
+                process = context.Process(
+                    target=_parse_worker,
+                    args=(task_reader, answer_writer, committed, [*ours, task_writer, answer_reader]),
+                    name=f"groundspeed-parse-{number + 1}",
+                    daemon=True,
+                )
+                process.start()
+                task_reader.close()
+                answer_writer.close()
+                self._workers.append((process, task_writer, answer_reader))
+        except BaseException:
+            self.close(abort=True)
+            raise
+
+    def send(self, body: FrameBody, first_seq: int, from_seq: int) -> int:
+        """Hand a frame to the next worker; returns the worker's number for :meth:`receive`."""
+        number = self._next
+        self._next = (number + 1) % len(self._workers)
+        data = _task_encoder.encode(_Task(body=body, first_seq=first_seq, from_seq=from_seq))
+        try:
+            self._workers[number][1].send_bytes(data)
+        except OSError as exc:
+            raise _worker_gone(exc) from exc
+        return number
+
+    def receive(self, number: int) -> _Answer:
+        """The answer to the oldest task sent to worker ``number`` that has not been received."""
+        try:
+            data = self._workers[number][2].recv_bytes()
+        except (EOFError, OSError) as exc:
+            raise _worker_gone(exc) from exc
+        answer = _answer_decoder.decode(data)
+        if answer.error is not None:
+            msg = f"parsing failed in a worker process:\n{answer.error}"
+            raise RuntimeError(msg)
+        return answer
+
+    def close(self, *, abort: bool) -> None:
+        """Stop the workers. ``abort``: unread answers are dropped (their batches were not stored)."""
+        for _process, tasks, answers in self._workers:
+            tasks.close()  # the worker sees the end of its task pipe and exits
+            if abort:
+                answers.close()  # a worker blocked sending an unwanted answer gets EPIPE
+        for process, _tasks, answers in self._workers:
+            process.join(timeout=None if not abort else 10)
+            if process.is_alive():
+                process.terminate()
+                process.join()
+            if not answers.closed:
+                answers.close()
+        self._workers = []
+
+
+def _worker_gone(exc: BaseException) -> GroundspeedError:
+    return GroundspeedError(
+        f"A groundspeed parse process stopped unexpectedly ({type(exc).__name__}; out of memory?). "
+        "Nothing after the last stored batch was lost: it is in the spool. Run the command again to continue."
+    )
+
+
+class _BatchWriter:
+    """Parses batches (in worker processes when there are several) and stores them in order.
+
+    The store is written by one background thread, strictly in spool order, while the caller
+    reads and spools the next batch. SQLite does its inserting and indexing without holding
+    Python's GIL, so this overlaps with parsing. With more than one batch and
+    :func:`parse_workers` > 0, the batches are parsed by forked worker processes that return
+    rows ready to insert; a single batch (most small files) is parsed here, without the cost of
+    starting processes. So that no thread runs while the workers are forked, the first batch is
+    held until the second arrives (or the import ends).
+
+    Crash semantics are those of the single writer: each batch commits with the spool position
+    after it; once a batch fails, later batches are not committed (their spool position would skip
+    the failed one); an error is raised in the caller at the next submit or on exit. At most
+    ``depth`` batches wait (memory stays bounded).
+    """
+
+    def __init__(
+        self, store: Store, report: ImportReport | None, *, workers: int | None = None, depth: int | None = None
+    ) -> None:
         self.store = store
         self.report = report
-        self.depth = depth
+        self.workers = parse_workers() if workers is None else workers
+        self.depth = depth if depth is not None else (2 if self.workers == 0 else self.workers + 1)
         self.total = WriteResult()
+        self.timings: defaultdict[str, float] = report.timings if report is not None else defaultdict(float)
+        # Uids of this pipeline's batches, on top of the store's committed ones: parsing in this
+        # process skips rebuilding posts an earlier batch of the same pipeline carries.
+        self.known = KnownUids(store.recent_uids)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="groundspeed-writer")
-        self._pending: deque[tuple[Future[WriteResult], ParsedBatch]] = deque()
+        self._pending: deque[Future[_Written]] = deque()
         self._failed = False
+        self._pool: _ParsePool | None = None
+        self._started = self.workers == 0
+        self._held: _Job | None = None
 
-    def submit(self, parsed: ParsedBatch, source: str, position: int) -> None:
-        future = self._executor.submit(
-            self._write,
-            parsed.posts,
-            parsed.quarantined,
-            parsed.skipped,
-            source_of_skipped=source,
-            spool_position=position,
-        )
-        self._pending.append((future, parsed))
-        while len(self._pending) > self.depth:
+    def submit(self, body: FrameBody, first_seq: int, *, source: str, position: int, from_seq: int = 0) -> None:
+        """Parse and store the records of a spooled frame at or after ``from_seq``.
+
+        ``position`` is the spool position after the frame, committed with its posts.
+        """
+        job = _Job(body, first_seq, from_seq, source, position)
+        if not self._started:
+            if self._held is None:
+                self._held = job
+                return
+            self._start(parallel=True)
+        self._dispatch(job)
+
+    def _start(self, *, parallel: bool) -> None:
+        self._started = True
+        if parallel and self.workers > 0:
+            self._pool = _ParsePool(self.workers, self.store.recent_uids)
+        held, self._held = self._held, None
+        if held is not None:
+            self._dispatch(held)
+
+    def _dispatch(self, job: _Job) -> None:
+        while self._pending and self._pending[0].done():  # an error shows as soon as it happens
             self._collect_oldest()
+        future: Future[_Written]
+        tick = time.perf_counter()
+        if self._pool is not None:
+            number = self._pool.send(job.body, job.first_seq, job.from_seq)
+            self.timings["send"] += time.perf_counter() - tick
+            future = self._executor.submit(self._write_answer, number, job.source, job.position)
+        else:
+            parsed = parse_frame(job.body, job.first_seq, from_seq=job.from_seq, known=self.known)
+            self.timings["parse"] += time.perf_counter() - tick
+            future = self._executor.submit(self._write_parsed, parsed, job.source, job.position)
+        self._pending.append(future)
+        if len(self._pending) > self.depth:
+            tick = time.perf_counter()
+            while len(self._pending) > self.depth:
+                self._collect_oldest()
+            self.timings["wait"] += time.perf_counter() - tick
 
-    def _write(self, *args: Any, **kwargs: Any) -> WriteResult:
-        # Runs on the writer thread, in order. Once a batch has failed, later batches must not
-        # be committed: their spool position would skip the failed batch and lose it.
+    # The two below run on the writer thread, in order. Once a batch has failed, later batches
+    # must not be committed: their spool position would skip the failed batch and lose it.
+
+    def _write_parsed(self, parsed: ParsedBatch, source: str, position: int) -> _Written:
         if self._failed:
             msg = "not written: an earlier batch failed"
             raise _Abandoned(msg)
         try:
-            return self.store.write_batch(*args, **kwargs)
+            tick = time.perf_counter()
+            result = self.store.write_batch(
+                parsed.posts, parsed.quarantined, parsed.skipped, source_of_skipped=source, spool_position=position
+            )
+            self.timings["store"] += time.perf_counter() - tick
         except BaseException:
             self._failed = True
             raise
+        result.duplicates += parsed.duplicates
+        return _Written(result, parsed.quarantined, parsed.skipped)
+
+    def _write_answer(self, number: int, source: str, position: int) -> _Written:
+        if self._failed:
+            msg = "not written: an earlier batch failed"
+            raise _Abandoned(msg)
+        try:
+            assert self._pool is not None
+            tick = time.perf_counter()
+            answer = self._pool.receive(number)
+            received = time.perf_counter()
+            quarantined = [QuarantineItem(*item) for item in answer.quarantined]
+            skipped = Counter(answer.skipped)
+            result = self.store.write_batch(
+                (), quarantined, skipped, source_of_skipped=source, spool_position=position, rows=answer.rows
+            )
+            timings = self.timings
+            timings["receive"] += received - tick
+            timings["store"] += time.perf_counter() - received
+            timings["parse"] += answer.parse_seconds
+            timings["rows"] += answer.rows_seconds
+        except BaseException:
+            self._failed = True
+            raise
+        result.duplicates += answer.duplicates
+        return _Written(result, quarantined, skipped)
 
     def _collect_oldest(self) -> None:
-        future, parsed = self._pending.popleft()
-        result = future.result()
+        written = self._pending.popleft().result()
+        result = written.result
         for name in ("new", "duplicates", "quarantined", "skipped"):
             setattr(self.total, name, getattr(self.total, name) + getattr(result, name))
         if self.report is not None:
             self.report.add(result)
-            self.report.quarantine_reasons.update(_reason_key(q.reason) for q in parsed.quarantined)
-            self.report.skipped_reasons.update(parsed.skipped)
+            self.report.quarantine_reasons.update(_reason_key(q.reason) for q in written.quarantined)
+            self.report.skipped_reasons.update(written.skipped)
 
     def __enter__(self) -> _BatchWriter:
         return self
@@ -331,13 +615,30 @@ class _BatchWriter:
     def __exit__(self, exc_type: object, *rest: object) -> None:
         try:
             if exc_type is None:
+                if not self._started:  # one batch: not worth starting processes
+                    self._start(parallel=False)
                 while self._pending:
                     self._collect_oldest()
             else:  # the caller failed: let queued batches finish (they are valid) but keep its error
-                for future, _ in self._pending:
+                if not self._started:
+                    with contextlib.suppress(Exception):
+                        self._start(parallel=False)
+                for future in self._pending:
                     future.exception()
         finally:
             self._executor.shutdown(wait=True)
+            if self._pool is not None:
+                self._pool.close(abort=self._failed or exc_type is not None)
+                self._pool = None
+
+
+@dataclass(slots=True)
+class _Job:
+    body: FrameBody
+    first_seq: int
+    from_seq: int
+    source: str
+    position: int
 
 
 def _as_result(report: ImportReport) -> WriteResult:

@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote_plus
 
 import msgspec
 
-from ..model import Author, Geo, Media, Metrics, Post, PostKind, Provenance, make_uid
-from .base import Format, ParseContext, ParseResult, Sample, as_int, make_post, parse_time, platform_lang
+from ..model import Author, Geo, Media, Metrics, Post, PostKind, Provenance
+from .base import Format, ParseContext, ParseResult, Sample, as_int, build_post, parse_time, platform_lang
 
 # -- schemas: only the fields we read; unknown fields are ignored by msgspec -------------------
 # gc=False: decoded tweets hold no reference cycles, and untracked structs keep the garbage
@@ -200,10 +199,20 @@ class XV1Format(Format):
         return None
 
     def parse(self, payload: bytes, ctx: ParseContext) -> ParseResult:
-        provenance = ctx.provenance()
-        if ctx.query is None and ctx.options.get("search_query"):
-            provenance = msgspec.structs.replace(provenance, query=ctx.options["search_query"])
+        query = ctx.query
+        if query is None and ctx.options:
+            query = ctx.options.get("search_query") or None
+        # The records of a frame share their provenance (and posts may share the same object).
+        key = (ctx.source, ctx.software, query)
+        provenance = _PROVENANCES.get(key)
+        if provenance is None:
+            if len(_PROVENANCES) >= 256:
+                _PROVENANCES.clear()
+            provenance = _PROVENANCES[key] = Provenance(source=ctx.source, software=ctx.software, query=query)
         return parse_v1_payload(payload, ctx, provenance)
+
+
+_PROVENANCES: dict[tuple[str, str, str | None], Provenance] = {}
 
 
 # -- detection -------------------------------------------------------------------------------
@@ -280,11 +289,25 @@ def parse_v1_payload(
 ) -> ParseResult:
     """Posts from one v1.1 value: a tweet, an array of tweets, a search response or a notice."""
     result = result if result is not None else ParseResult()
-    parser = _Parser(ctx, provenance, result)
-    if payload.lstrip()[:1] == b"[":
-        parser.array(payload, path)
+    if payload[:1] == b"{":
+        # The common case, a line holding one tweet, without the general walk.
+        record = _decode(payload)
+        if type(record) is _Record and record.user is not None and record.statuses is None and record.id_str:
+            tweet_id = record.id_str
+            if "x:" + tweet_id in ctx.known_uids:  # stored already (see ParseContext)
+                result.duplicates += 1
+            else:
+                result.posts.append(tweet_post(record, tweet_id, ctx, path, provenance))
+            if record.retweeted_status is not None or record.quoted_status is not None:
+                parser = _Parser(ctx, provenance, result)
+                parser.seen.add(tweet_id)
+                parser.embedded(record, path)
+            return result
+        _Parser(ctx, provenance, result).decoded(record, path)
+    elif payload.lstrip()[:1] == b"[":
+        _Parser(ctx, provenance, result).array(payload, path)
     else:
-        parser.item(payload, path)
+        _Parser(ctx, provenance, result).item(payload, path)
     return result
 
 
@@ -331,7 +354,9 @@ class _Parser:
             self.item(element, _join(path, f"[{index}]"))
 
     def item(self, data: bytes | msgspec.Raw, path: str | None) -> None:
-        record = _decode(data)
+        self.decoded(_decode(data), path)
+
+    def decoded(self, record: _Record | str, path: str | None) -> None:
         if isinstance(record, str):
             self.result.problems.append((path, record))
         elif record.statuses is not None:
@@ -365,7 +390,14 @@ class _Parser:
             return
         if tweet_id not in self.seen:
             self.seen.add(tweet_id)
-            self.result.posts.append(tweet_post(tweet, tweet_id, self.ctx, path, self.provenance))
+            if "x:" + tweet_id in self.ctx.known_uids:  # stored already (see ParseContext)
+                self.result.duplicates += 1
+            else:
+                self.result.posts.append(tweet_post(tweet, tweet_id, self.ctx, path, self.provenance))
+        self.embedded(tweet, path)
+
+    def embedded(self, tweet: _Tweet, path: str | None) -> None:
+        """The tweets a retweet or quote carries (each is a post of its own)."""
         if tweet.retweeted_status is not None:
             self.tweet(tweet.retweeted_status, _join(path, "retweeted_status"))
         if tweet.quoted_status is not None:
@@ -406,39 +438,87 @@ def _other_id(id_str: str | None, number: int | str | None) -> str | None:
 
 
 def tweet_post(tweet: _Tweet, tweet_id: str, ctx: ParseContext, path: str | None, provenance: Provenance) -> Post:
+    # The hot path of an X import: helpers are inlined where a call cost more than its work.
     extended = tweet.extended_tweet
-    text = _first_text(extended.full_text if extended else None, tweet.full_text, tweet.text)
-    entities = extended.entities if extended and extended.entities else tweet.entities
-    kind, links = _kind_and_links(tweet)
-    created = _created_at(tweet.created_at) or parse_time(tweet.timestamp_ms)
-    return make_post(
+    if extended is not None:
+        text = _first_text(extended.full_text, tweet.full_text, tweet.text)
+        entities = extended.entities or tweet.entities
+    else:
+        text = tweet.full_text if tweet.full_text is not None else tweet.text
+        entities = tweet.entities
+    # The post kind and its *_uid links. A retweet's reply/quote fields describe the original.
+    reposted_uid = quoted_uid = replied_to_uid = None
+    kind: PostKind
+    if tweet.retweeted_status is not None:
+        kind = "repost"
+        original = _tweet_id(tweet.retweeted_status)
+        if original:
+            reposted_uid = "x:" + original
+    else:
+        replied = tweet.in_reply_to_status_id_str or _other_id(None, tweet.in_reply_to_status_id)
+        if replied:
+            replied_to_uid = "x:" + replied
+        quoted = tweet.quoted_status_id_str or _other_id(None, tweet.quoted_status_id)
+        if quoted is None and tweet.quoted_status is not None:
+            quoted = _tweet_id(tweet.quoted_status)
+        if quoted:
+            quoted_uid = "x:" + quoted
+        kind = "reply" if replied else "quote" if quoted else "original"
+    created_at = tweet.created_at
+    created = _v1_time(created_at) if type(created_at) is str else parse_time(created_at)
+    if created is None:
+        created = parse_time(tweet.timestamp_ms)
+    if entities is not None:
+        hashtags: tuple[str, ...] | None = (
+            tuple([tag.text for tag in entities.hashtags if tag.text]) if entities.hashtags else ()
+        )
+        mentions: tuple[str, ...] | None = (
+            tuple([m.screen_name for m in entities.user_mentions if m.screen_name]) if entities.user_mentions else ()
+        )
+        urls: tuple[str, ...] | None = _urls(entities) if entities.urls else ()
+    else:
+        hashtags = mentions = urls = None
+    user = tweet.user
+    handle = user.screen_name if user is not None else None
+    lang = tweet.lang
+    retweets, likes = tweet.retweet_count, tweet.favorite_count
+    return build_post(  # positional, in build_post's order (see there why)
         ctx,
-        platform="x",
-        native_id=tweet_id,
-        kind=kind,
-        original_text=text,
-        created_at=created,
-        path=path,
-        hashtags=tuple(tag.text for tag in entities.hashtags if tag.text) if entities else None,
-        mentions=tuple(m.screen_name for m in entities.user_mentions if m.screen_name) if entities else None,
-        urls=_urls(entities) if entities else None,
-        provenance=provenance,
-        url=_status_url(tweet.user, tweet_id),
-        lang=platform_lang(tweet.lang),
-        author=_author(tweet.user),
-        media=_media(tweet, entities),
-        geo=_geo(tweet),
-        metrics=Metrics(
-            reposts=as_int(tweet.retweet_count),
-            likes=as_int(tweet.favorite_count),
+        "x",  # platform
+        tweet_id,  # native_id
+        kind,
+        text,  # original_text
+        created,  # created_at
+        path,
+        hashtags,
+        mentions,
+        urls,
+        provenance,
+        None,  # created_at_source
+        False,  # entities_decoded
+        f"https://x.com/{handle}/status/{tweet_id}" if handle else f"https://x.com/i/web/status/{tweet_id}",  # url
+        lang if lang and lang in _PLAIN_LANGS else platform_lang(lang),
+        _author(user),
+        reposted_uid,
+        quoted_uid,
+        replied_to_uid,
+        None,  # thread_root_uid
+        _media(tweet, entities),
+        _geo(tweet) if tweet.place is not None or tweet.coordinates is not None or tweet.geo is not None else None,
+        Metrics(
+            reposts=retweets if type(retweets) is int else as_int(retweets),
+            likes=likes if type(likes) is int else as_int(likes),
             replies=as_int(tweet.reply_count),
             quotes=as_int(tweet.quote_count),
         ),
-        annotations=_annotations(tweet.aidr),
-        reposted_uid=links.get("reposted_uid"),
-        quoted_uid=links.get("quoted_uid"),
-        replied_to_uid=links.get("replied_to_uid"),
+        _annotations(tweet.aidr) if tweet.aidr else None,
     )
+
+
+# Language tags that platform_lang would return unchanged (the common ones), checked first.
+_PLAIN_LANGS = frozenset(
+    ("fa", "ar", "en", "ur", "tr", "ku", "ps", "fr", "de", "es", "it", "ru", "pt", "nl", "sv", "ja", "ko", "zh")
+)
 
 
 _MONTHS = {
@@ -449,29 +529,63 @@ _MONTHS = {
 }
 
 
-def _created_at(value: object) -> datetime | None:
-    if isinstance(value, str):
-        return _v1_time(value)
-    return parse_time(value)
+_TIMES: dict[str, datetime | None] = {}
 
 
-@lru_cache(maxsize=4096)
 def _v1_time(text: str) -> datetime | None:
     """``Wed Oct 10 20:19:24 +0000 2018`` without strptime, which was a third of the parse time.
 
-    Cached because a stream holds many tweets per second. Other shapes go to ``parse_time``.
+    Cached (a bounded memo) because a stream holds many tweets per second. Other shapes go to
+    ``parse_time``.
     """
+    try:
+        return _TIMES[text]
+    except KeyError:
+        pass
+    value = _parse_v1_time(text)
+    if len(_TIMES) >= 8192:
+        _TIMES.clear()
+    _TIMES[text] = value
+    return value
+
+
+_MINUTES: dict[str, datetime | None] = {}
+_SECONDS = [timedelta(seconds=second) for second in range(60)]
+
+
+def _parse_v1_time(text: str) -> datetime | None:
+    # The minute (everything but the seconds, offset and year included) is parsed once and
+    # cached; the seconds are added. A stream has many tweets a minute.
+    key = text[:17] + text[19:]
+    if key in _MINUTES:
+        base = _MINUTES[key]
+        seconds = text[17:19]
+        if base is not None and seconds.isdecimal() and len(seconds) == 2 and int(seconds) < 60:
+            return base + _SECONDS[int(seconds)]
+        return _parse_v1_time_fully(text)
+    if len(_MINUTES) >= 4096:
+        _MINUTES.clear()
+    minute = text[:17] + "00" + text[19:]
+    # Only a v1-shaped minute is kept: anything else goes to the full parse every time.
+    shaped = len(text) == 30 and text[4:7] in _MONTHS and _V1_TIME_RE.match(minute) is not None
+    _MINUTES[key] = _parse_v1_time_fully(minute) if shaped else None
+    return _parse_v1_time_fully(text)
+
+
+def _parse_v1_time_fully(text: str) -> datetime | None:
     month = _MONTHS.get(text[4:7])
     if month is None or _V1_TIME_RE.match(text) is None:
         return parse_time(text)
     try:
-        offset = int(text[21:23]) * 60 + int(text[23:25])
         local = datetime(
             int(text[26:30]), month, int(text[8:10]), int(text[11:13]), int(text[14:16]), int(text[17:19]), tzinfo=UTC
         )
-    except ValueError:
+        if text[21:25] == "0000":
+            return local
+        offset = int(text[21:23]) * 60 + int(text[23:25])
+        return local - timedelta(minutes=offset if text[20] == "+" else -offset)
+    except (ValueError, OverflowError):
         return None
-    return local - timedelta(minutes=offset if text[20] == "+" else -offset)
 
 
 def _first_text(*candidates: str | None) -> str | None:
@@ -479,29 +593,6 @@ def _first_text(*candidates: str | None) -> str | None:
         if candidate is not None:
             return candidate
     return None
-
-
-def _kind_and_links(tweet: _Tweet) -> tuple[PostKind, dict[str, str]]:
-    """The post kind and its *_uid links. A retweet's reply/quote fields describe the original."""
-    if tweet.retweeted_status is not None:
-        original = _tweet_id(tweet.retweeted_status)
-        return "repost", ({"reposted_uid": make_uid("x", original)} if original else {})
-    links: dict[str, str] = {}
-    replied = _other_id(tweet.in_reply_to_status_id_str, tweet.in_reply_to_status_id)
-    if replied:
-        links["replied_to_uid"] = make_uid("x", replied)
-    quoted = _other_id(tweet.quoted_status_id_str, tweet.quoted_status_id)
-    if quoted is None and tweet.quoted_status is not None:
-        quoted = _tweet_id(tweet.quoted_status)
-    if quoted:
-        links["quoted_uid"] = make_uid("x", quoted)
-    kind: PostKind = "reply" if replied else "quote" if quoted else "original"
-    return kind, links
-
-
-def _status_url(user: _User | None, tweet_id: str) -> str:
-    handle = user.screen_name if user else None
-    return f"https://x.com/{handle}/status/{tweet_id}" if handle else f"https://x.com/i/web/status/{tweet_id}"
 
 
 def _author(user: _User | None) -> Author:

@@ -50,7 +50,10 @@ class GeoDetails(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=False
 
 
 class PostDetails(msgspec.Struct, omit_defaults=True):
-    """The ``details`` column: the parts of a post that are read, not filtered on."""
+    """The ``details`` column: the parts of a post that are read, not filtered on.
+
+    ``post_to_row`` builds it with positional arguments: keep the two in step.
+    """
 
     software: str
     created_at_source: str | None = None
@@ -88,7 +91,12 @@ def format_time(value: datetime | None) -> str | None:
     cached = _time_cache.get(value)
     if cached is not None:
         return cached
-    utc = value.astimezone(UTC) if value.utcoffset() else value.replace(tzinfo=UTC)
+    if value.tzinfo is UTC:
+        utc = value
+    elif value.utcoffset():
+        utc = value.astimezone(UTC)
+    else:
+        utc = value.replace(tzinfo=UTC)
     text = utc.isoformat(timespec="microseconds")
     if len(_time_cache) > 50_000:
         _time_cache.clear()
@@ -107,34 +115,37 @@ def post_to_row(post: Post) -> tuple[Any, ...]:
     geo = post.geo
     provenance = post.provenance
     raw = post.raw
+    metrics = post.metrics
+    # Positional arguments, in PostDetails' field order: keywords cost more than the rest here.
     details = PostDetails(
-        software=provenance.software,
-        created_at_source=post.created_at_source,
-        author_verified=author.verified,
-        author_location=author.location,
-        thread_root_uid=post.thread_root_uid,
-        mentions=post.mentions,
-        urls=post.urls,
-        media=post.media,
-        geo=GeoDetails(precision=geo.precision, source=geo.source, country_code=geo.country_code, bbox=geo.bbox)
-        if geo
-        else None,
-        metrics=None if post.metrics == _EMPTY_METRICS else post.metrics,
-        query=provenance.query,
-        source_collected_at=provenance.collected_at,
-        collector=provenance.collector,
-        annotations=post.annotations,
-        raw_locator=raw.locator if raw else None,
-        raw_path=raw.path if raw else None,
+        provenance.software,
+        post.created_at_source,
+        author.verified,
+        author.location,
+        post.thread_root_uid,
+        post.mentions,
+        post.urls,
+        post.media,
+        None if geo is None else GeoDetails(geo.precision, geo.source, geo.country_code, geo.bbox),
+        None if metrics == _EMPTY_METRICS else metrics,
+        provenance.query,
+        provenance.collected_at,
+        provenance.collector,
+        post.annotations,
+        None if raw is None else raw.locator,
+        None if raw is None else raw.path,
     )
+    created_at = post.created_at
+    collected_at = post.collected_at
+    hashtags = post.hashtags
     return (
         post.uid,
         post.platform,
         post.native_id,
         post.kind,
         post.url,
-        format_time(post.created_at),
-        format_time(post.collected_at),
+        None if created_at is None else (_time_cache.get(created_at) or format_time(created_at)),
+        _time_cache.get(collected_at) or format_time(collected_at),
         post.text,
         post.original_text,
         post.lang,
@@ -145,12 +156,12 @@ def post_to_row(post: Post) -> tuple[Any, ...]:
         post.reposted_uid,
         post.quoted_uid,
         post.replied_to_uid,
-        _json.encode(post.hashtags).decode() if post.hashtags else None,
-        geo.lat if geo else None,
-        geo.lon if geo else None,
-        geo.place_name if geo else None,
+        _json.encode(hashtags).decode() if hashtags else None,
+        None if geo is None else geo.lat,
+        None if geo is None else geo.lon,
+        None if geo is None else geo.place_name,
         provenance.source,
-        raw.seq if raw else None,
+        None if raw is None else raw.seq,
         _json.encode(details).decode(),
     )
 
