@@ -250,11 +250,14 @@ class Store:
                         "INSERT INTO posts_fts(rowid, text) SELECT id, text FROM posts WHERE id > ?", (last_id,)
                     )
                 if quarantined:
-                    connection.executemany(
-                        "INSERT INTO quarantine (recorded_at, source, locator, path, reason, excerpt, spool_seq) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        [(now, q.source, q.locator, q.path, q.reason, q.excerpt, q.seq) for q in quarantined],
+                    # The same broken record read again (import --again, a re-read after a crash)
+                    # is one quarantine item: the unique index on where and why absorbs it.
+                    cursor = connection.executemany(
+                        "INSERT INTO quarantine (recorded_at, source, locator, path, reason, excerpt, spool_seq) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                        [(now, q.source, q.locator, q.path or "", q.reason, q.excerpt, q.seq) for q in quarantined],
                     )
-                    result.quarantined = len(quarantined)
+                    result.quarantined = cursor.rowcount
                 if skipped:
                     connection.executemany(
                         "INSERT INTO skipped_records (source, reason, count) VALUES (?, ?, ?) "

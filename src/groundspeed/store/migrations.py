@@ -63,12 +63,12 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             recorded_at TEXT NOT NULL,
             source TEXT NOT NULL,
             locator TEXT NOT NULL,                 -- file:line, or stream offset
-            path TEXT,                             -- where inside the record
+            path TEXT NOT NULL DEFAULT '',         -- where inside the record ('' = the whole record)
             reason TEXT NOT NULL,
             excerpt TEXT,
             spool_seq INTEGER
         );
-        CREATE INDEX quarantine_source ON quarantine(source);
+        CREATE UNIQUE INDEX quarantine_once ON quarantine(source, locator, path, reason);
 
         CREATE TABLE skipped_records (           -- valid records that are not posts, counted
             source TEXT NOT NULL,
