@@ -11,7 +11,12 @@ retweets with embedded originals), then times:
   normalise, store in SQLite with the full-text index, spool position committed with each batch.
 
 Prints posts/s for both and the ratio (import time / reference time). Lower is better; the
-target for the foundation is <= 6x, stretch 4x.
+target for the foundation is <= 6x, stretch 4x. Also prints every round (the machine is noisy:
+rounds are interleaved and medians reported), the stage times of the median import (they overlap:
+parse workers, the store writer and the importer run at once; see ``ImportReport.timings``) and
+the peak resident memory of the importer and of the largest parse worker.
+
+``GROUNDSPEED_WORKERS=0`` measures the single-process path.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
@@ -35,48 +36,49 @@ class ParsedBatch:
     duplicates: int = 0  # posts not built because their uid was known (see KnownUids)
 
 
-class KnownUids:
-    """A bounded set of uids, most recent kept: posts that need not be built again.
+class KnownUids(dict[str, None]):
+    """A bounded set of uids (a dict, for its C-speed ``in``): posts that need not be built again.
 
-    Holds between ``limit // 2`` and ``limit`` of the uids added last (two generations; the older
-    one is dropped when the newer fills up), and answers for a ``base`` set as well. Forgetting
-    is always safe: a post that is not recognised is built and stored as before, and the store
+    Keeps at most ``limit`` uids; when it grows past that, the oldest half goes. Forgetting is
+    always safe: a post that is not recognised is built and stored as before, and the store
     ignores it when it has it (posts are keyed by uid). What must never happen is recognising a
     uid that will not be stored, so only add uids of posts that are committed, or that an earlier
     batch of the same ordered pipeline carries (it commits before, or nothing later commits).
     """
 
-    __slots__ = ("_base", "_current", "_half", "_previous")
+    __slots__ = ("limit",)
 
-    def __init__(self, base: KnownUids | None = None, *, limit: int = 100_000) -> None:
-        self._base = base
-        self._half = max(1, limit // 2)
-        self._current: set[str] = set()
-        self._previous: set[str] = set()
-
-    def __contains__(self, uid: object) -> bool:
-        if uid in self._current or uid in self._previous:
-            return True
-        return self._base is not None and uid in self._base
-
-    def __len__(self) -> int:
-        return len(self._current) + len(self._previous)
+    def __init__(self, base: Iterable[str] = (), *, limit: int = 100_000) -> None:
+        super().__init__(dict.fromkeys(base))
+        self.limit = limit
+        self.trim()
 
     def add(self, uid: str) -> None:
-        current = self._current
-        current.add(uid)
-        if len(current) >= self._half:
-            self._previous = current
-            self._current = set()
+        self[uid] = None
+        if len(self) > self.limit:
+            self.trim()
 
-    def update(self, uids: Iterable[str]) -> None:
-        for uid in uids:
-            self.add(uid)
+    def trim(self) -> None:
+        """Forget the oldest half when over the limit (callers that add with ``known[uid] = None``
+        in a loop call this after it)."""
+        if len(self) > self.limit:
+            for uid in list(itertools.islice(self, len(self) - self.limit // 2)):
+                del self[uid]
 
-    def clear(self) -> None:
-        """Forget everything (this set only, not the base): e.g. when the store was emptied."""
-        self._current = set()
-        self._previous = set()
+
+class LayeredUids(KnownUids):
+    """Known uids over a ``base`` set that is not copied (the store's committed uids): what is
+    added goes here only. Its ``in`` is a Python call, so it suits small imports; a worker
+    process copies the base into a plain :class:`KnownUids` instead."""
+
+    __slots__ = ("base",)
+
+    def __init__(self, base: KnownUids, *, limit: int = 100_000) -> None:
+        super().__init__(limit=limit)
+        self.base = base
+
+    def __contains__(self, uid: object) -> bool:
+        return dict.__contains__(self, uid) or uid in self.base
 
 
 EXCERPT_CHARS = 400
@@ -142,7 +144,7 @@ def parse_frame(
     # The loop below runs once per record: locals instead of attribute look-ups, and the
     # context built with positional arguments (ParseContext's field order).
     source, query, parse = body.source, body.query, fmt.parse
-    posts, add_known = result.posts, (known.add if known is not None else None)
+    posts = result.posts
     skipped = result.skipped
     start = max(0, from_seq - first_seq)
     records = body.records[start:] if start else body.records
@@ -161,8 +163,8 @@ def parse_frame(
             problem = invalid_post(post)
             if problem is None:
                 posts.append(post)
-                if add_known is not None:
-                    add_known(post.uid)
+                if known is not None:
+                    known[post.uid] = None
             else:
                 reason = f"internal error in the {fmt.name} importer: {problem}"
                 result.quarantined.append(
@@ -181,4 +183,6 @@ def parse_frame(
             )
         if parsed.skipped:
             skipped.update(parsed.skipped)
+    if known is not None:
+        known.trim()
     return result

@@ -17,9 +17,11 @@ import contextlib
 import hashlib
 import multiprocessing
 import os
+import signal
 import sys
 import time
 import traceback
+import warnings
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -35,7 +37,7 @@ from .errors import GroundspeedError
 from .formats import detect, get_format
 from .formats.base import Format
 from .formats.framing import InputFile, split_file
-from .parse import KnownUids, ParsedBatch, QuarantineItem, parse_frame
+from .parse import KnownUids, LayeredUids, ParsedBatch, QuarantineItem, parse_frame
 from .spool import FrameBody, Spool
 from .store import Store, WriteResult
 from .store.rows import post_to_row
@@ -365,6 +367,9 @@ def _parse_worker(
     """
     for connection in inherited:
         connection.close()
+    # Ctrl-C reaches the whole process group: the importer handles it (and closes the pipes,
+    # which ends this loop); a traceback from every worker would only be noise.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     decoder = msgspec.msgpack.Decoder(_Task)
     encoder = msgspec.msgpack.Encoder()
     known = KnownUids(committed)
@@ -424,7 +429,11 @@ class _ParsePool:
                     name=f"groundspeed-parse-{number + 1}",
                     daemon=True,
                 )
-                process.start()
+                with warnings.catch_warnings():
+                    # Python 3.12+ warns about forking a process with threads running (pytest's,
+                    # a web server's). The child runs only parse code and leaves with os._exit.
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    process.start()
                 task_reader.close()
                 answer_writer.close()
                 self._workers.append((process, task_writer, answer_reader))
@@ -487,7 +496,10 @@ class _BatchWriter:
     :func:`parse_workers` > 0, the batches are parsed by forked worker processes that return
     rows ready to insert; a single batch (most small files) is parsed here, without the cost of
     starting processes. So that no thread runs while the workers are forked, the first batch is
-    held until the second arrives (or the import ends).
+    held until the second arrives (or the import ends). A receiver thread decodes the workers'
+    answers in order; from the second batch on, WAL checkpoints run on a thread of the store's
+    (:meth:`Store.background_checkpoints`). Posts an earlier batch of the same pipeline carries,
+    or that the store committed recently, are not built again (see ``ParseContext.known_uids``).
 
     Crash semantics are those of the single writer: each batch commits with the spool position
     after it; once a batch fails, later batches are not committed (their spool position would skip
@@ -506,13 +518,18 @@ class _BatchWriter:
         self.timings: defaultdict[str, float] = report.timings if report is not None else defaultdict(float)
         # Uids of this pipeline's batches, on top of the store's committed ones: parsing in this
         # process skips rebuilding posts an earlier batch of the same pipeline carries.
-        self.known = KnownUids(store.recent_uids)
+        self.known = LayeredUids(store.recent_uids)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="groundspeed-writer")
+        # With workers, a second thread reads and decodes their answers, in order, so that the
+        # writer thread only binds and inserts (SQLite's part runs without the GIL).
+        self._receiver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="groundspeed-receiver")
         self._pending: deque[Future[_Written]] = deque()
         self._failed = False
         self._pool: _ParsePool | None = None
         self._started = self.workers == 0
         self._held: _Job | None = None
+        self._dispatched = 0
+        self._checkpoints = contextlib.ExitStack()
 
     def submit(self, body: FrameBody, first_seq: int, *, source: str, position: int, from_seq: int = 0) -> None:
         """Parse and store the records of a spooled frame at or after ``from_seq``.
@@ -530,7 +547,7 @@ class _BatchWriter:
     def _start(self, *, parallel: bool) -> None:
         self._started = True
         if parallel and self.workers > 0:
-            self._pool = _ParsePool(self.workers, self.store.recent_uids)
+            self._pool = _ParsePool(self.workers, self.store.recent_uids)  # forks: before any thread
         held, self._held = self._held, None
         if held is not None:
             self._dispatch(held)
@@ -538,12 +555,16 @@ class _BatchWriter:
     def _dispatch(self, job: _Job) -> None:
         while self._pending and self._pending[0].done():  # an error shows as soon as it happens
             self._collect_oldest()
+        self._dispatched += 1
+        if self._dispatched == 2:  # more than one batch: checkpoint the WAL off the writer thread
+            self._checkpoints.enter_context(self.store.background_checkpoints())
         future: Future[_Written]
         tick = time.perf_counter()
         if self._pool is not None:
             number = self._pool.send(job.body, job.first_seq, job.from_seq)
             self.timings["send"] += time.perf_counter() - tick
-            future = self._executor.submit(self._write_answer, number, job.source, job.position)
+            answer = self._receiver.submit(self._receive, number)
+            future = self._executor.submit(self._write_answer, answer, job.source, job.position)
         else:
             parsed = parse_frame(job.body, job.first_seq, from_seq=job.from_seq, known=self.known)
             self.timings["parse"] += time.perf_counter() - tick
@@ -574,25 +595,31 @@ class _BatchWriter:
         result.duplicates += parsed.duplicates
         return _Written(result, parsed.quarantined, parsed.skipped)
 
-    def _write_answer(self, number: int, source: str, position: int) -> _Written:
+    def _receive(self, number: int) -> tuple[_Answer, list[QuarantineItem], Counter[str]]:
+        # Runs on the receiver thread, in the order the tasks were sent.
+        assert self._pool is not None
+        tick = time.perf_counter()
+        answer = self._pool.receive(number)
+        quarantined = [QuarantineItem(*item) for item in answer.quarantined]
+        timings = self.timings
+        timings["receive"] += time.perf_counter() - tick
+        timings["parse"] += answer.parse_seconds
+        timings["rows"] += answer.rows_seconds
+        return answer, quarantined, Counter(answer.skipped)
+
+    def _write_answer(
+        self, received: Future[tuple[_Answer, list[QuarantineItem], Counter[str]]], source: str, position: int
+    ) -> _Written:
         if self._failed:
             msg = "not written: an earlier batch failed"
             raise _Abandoned(msg)
         try:
-            assert self._pool is not None
+            answer, quarantined, skipped = received.result()
             tick = time.perf_counter()
-            answer = self._pool.receive(number)
-            received = time.perf_counter()
-            quarantined = [QuarantineItem(*item) for item in answer.quarantined]
-            skipped = Counter(answer.skipped)
             result = self.store.write_batch(
                 (), quarantined, skipped, source_of_skipped=source, spool_position=position, rows=answer.rows
             )
-            timings = self.timings
-            timings["receive"] += received - tick
-            timings["store"] += time.perf_counter() - received
-            timings["parse"] += answer.parse_seconds
-            timings["rows"] += answer.rows_seconds
+            self.timings["store"] += time.perf_counter() - tick
         except BaseException:
             self._failed = True
             raise
@@ -627,9 +654,12 @@ class _BatchWriter:
                     future.exception()
         finally:
             self._executor.shutdown(wait=True)
+            # Every task sent is answered (or its worker is gone), so this does not wait forever.
+            self._receiver.shutdown(wait=True)
             if self._pool is not None:
                 self._pool.close(abort=self._failed or exc_type is not None)
                 self._pool = None
+            self._checkpoints.close()
 
 
 @dataclass(slots=True)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Container, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, BinaryIO, ClassVar, Literal
@@ -79,11 +79,12 @@ class ParseContext(msgspec.Struct, frozen=True):
         return RawRef(seq=self.seq, locator=self.locator, path=path)
 
 
-@dataclass(slots=True)
-class ParseResult:
-    posts: list[Post] = field(default_factory=list)
-    problems: list[tuple[str | None, str]] = field(default_factory=list)  # (path in record, reason)
-    skipped: list[str] = field(default_factory=list)  # reasons, e.g. "bluesky like event"
+class ParseResult(msgspec.Struct):
+    """What ``parse`` made of one record. (A ``msgspec.Struct``: one is made per record.)"""
+
+    posts: list[Post] = []
+    problems: list[tuple[str | None, str]] = []  # (path in record, reason)
+    skipped: list[str] = []  # reasons, e.g. "bluesky like event"
     duplicates: int = 0  # posts left out because their uid is in ParseContext.known_uids
 
 

@@ -298,10 +298,29 @@ def parse_v1_payload(
                 result.duplicates += 1
             else:
                 result.posts.append(tweet_post(record, tweet_id, ctx, path, provenance))
-            if record.retweeted_status is not None or record.quoted_status is not None:
-                parser = _Parser(ctx, provenance, result)
-                parser.seen.add(tweet_id)
-                parser.embedded(record, path)
+            original = record.retweeted_status
+            if original is None and record.quoted_status is None:
+                return result
+            if (  # a plain retweet: one original, embedding nothing itself
+                original is not None
+                and record.quoted_status is None
+                and original.retweeted_status is None
+                and original.quoted_status is None
+                and original.id_str
+            ):
+                original_id = original.id_str
+                if original_id == tweet_id:
+                    pass  # the same tweet twice: one post
+                elif "x:" + original_id in ctx.known_uids:
+                    result.duplicates += 1
+                else:
+                    result.posts.append(
+                        tweet_post(original, original_id, ctx, _join(path, "retweeted_status"), provenance)
+                    )
+                return result
+            parser = _Parser(ctx, provenance, result)
+            parser.seen.add(tweet_id)
+            parser.embedded(record, path)
             return result
         _Parser(ctx, provenance, result).decoded(record, path)
     elif payload.lstrip()[:1] == b"[":
@@ -465,7 +484,7 @@ def tweet_post(tweet: _Tweet, tweet_id: str, ctx: ParseContext, path: str | None
             quoted_uid = "x:" + quoted
         kind = "reply" if replied else "quote" if quoted else "original"
     created_at = tweet.created_at
-    created = _v1_time(created_at) if type(created_at) is str else parse_time(created_at)
+    created = (_TIMES.get(created_at) or _v1_time(created_at)) if type(created_at) is str else parse_time(created_at)
     if created is None:
         created = parse_time(tweet.timestamp_ms)
     if entities is not None:
@@ -481,7 +500,11 @@ def tweet_post(tweet: _Tweet, tweet_id: str, ctx: ParseContext, path: str | None
     user = tweet.user
     handle = user.screen_name if user is not None else None
     lang = tweet.lang
-    retweets, likes = tweet.retweet_count, tweet.favorite_count
+    retweets, likes, replies, quotes = tweet.retweet_count, tweet.favorite_count, tweet.reply_count, tweet.quote_count
+    if tweet.extended_tweet is None and tweet.extended_entities is None and (entities is None or not entities.media):
+        media: tuple[Media, ...] = ()  # the common case, without the call
+    else:
+        media = _media(tweet, entities)
     return build_post(  # positional, in build_post's order (see there why)
         ctx,
         "x",  # platform
@@ -503,13 +526,13 @@ def tweet_post(tweet: _Tweet, tweet_id: str, ctx: ParseContext, path: str | None
         quoted_uid,
         replied_to_uid,
         None,  # thread_root_uid
-        _media(tweet, entities),
+        media,
         _geo(tweet) if tweet.place is not None or tweet.coordinates is not None or tweet.geo is not None else None,
         Metrics(
             reposts=retweets if type(retweets) is int else as_int(retweets),
             likes=likes if type(likes) is int else as_int(likes),
-            replies=as_int(tweet.reply_count),
-            quotes=as_int(tweet.quote_count),
+            replies=None if replies is None else as_int(replies),
+            quotes=None if quotes is None else as_int(quotes),
         ),
         _annotations(tweet.aidr) if tweet.aidr else None,
     )

@@ -10,10 +10,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import re
 import sqlite3
+import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -118,6 +120,7 @@ class Store:
         # uids of posts this store committed recently (bounded): parsing may skip building them
         # again. Only write_batch adds to it, after its commit; anything that deletes posts clears it.
         self.recent_uids = KnownUids()
+        self._checkpoints: _Checkpoints | None = None  # see background_checkpoints
         variables = connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
         self._rows_per_insert = 1
         while self._rows_per_insert * 2 <= min(_ROWS_PER_INSERT, variables // len(POST_COLUMNS)):
@@ -203,6 +206,33 @@ class Store:
     def close(self) -> None:
         self.connection.close()
 
+    @contextlib.contextmanager
+    def background_checkpoints(self) -> Iterator[None]:
+        """For a long import: WAL checkpoints run on a thread of their own, after each commit.
+
+        A checkpoint copies the write-ahead log into the database file and waits for the disk
+        (``synchronous=NORMAL`` syncs there); done inside the commit, as SQLite does by default,
+        that wait holds up the single writer, the bottleneck of an import. Durability does not
+        change: a commit is exactly as durable, only where the log is copied back differs. The
+        checkpoints are PASSIVE (they never block the writer, nor readers). So that the log does
+        not grow without end, a commit that finds it past ``_WAL_FRAMES`` waits (briefly) for the
+        checkpoint to catch up; SQLite then starts the log over.
+        """
+        if self.readonly or self._checkpoints is not None:
+            yield
+            return
+        (autocheckpoint,) = self.connection.execute("PRAGMA wal_autocheckpoint").fetchone()
+        checkpoints = _Checkpoints(self.path)
+        self.connection.execute("PRAGMA wal_autocheckpoint=0")
+        checkpoints.start()
+        self._checkpoints = checkpoints
+        try:
+            yield
+        finally:
+            self._checkpoints = None
+            checkpoints.stop()
+            self.connection.execute(f"PRAGMA wal_autocheckpoint={int(autocheckpoint)}")
+
     def __enter__(self) -> Store:
         return self
 
@@ -238,6 +268,8 @@ class Store:
         elif posts:
             msg = "write_batch takes posts or rows, not both"
             raise ValueError(msg)
+        if self._checkpoints is not None:
+            self._checkpoints.keep_log_short()
         try:
             connection.execute("BEGIN IMMEDIATE")
             try:
@@ -278,9 +310,11 @@ class Store:
                 raise
         except sqlite3.Error as exc:
             raise _translate(exc, self.path) from exc
-        add = self.recent_uids.add
-        for row in rows:
-            add(row[0])
+        if self._checkpoints is not None:
+            self._checkpoints.committed()
+        recent = self.recent_uids
+        recent.update(dict.fromkeys([row[0] for row in rows]))
+        recent.trim()
         return result
 
     def start_import(self, path: str, format_name: str) -> int:
@@ -445,6 +479,62 @@ class Store:
         except sqlite3.Error as exc:
             problems.append(f"full-text index: {exc}")
         return problems
+
+
+_WAL_FRAMES = 16_384  # pages (64 MiB): the write-ahead log size past which a commit waits for the checkpoint
+_CATCH_UP_SECONDS = 5.0  # at most (a reader holding an old snapshot can keep a checkpoint from finishing)
+
+
+class _Checkpoints:
+    """The checkpointing thread of :meth:`Store.background_checkpoints`, with its own connection."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._wanted = threading.Event()
+        self._caught_up = threading.Event()
+        self._stopping = False
+        self._log_frames = 0
+        self._thread = threading.Thread(target=self._run, name="groundspeed-checkpoint", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def committed(self) -> None:
+        """Called by the writer after each commit."""
+        self._caught_up.clear()
+        self._wanted.set()
+
+    def keep_log_short(self) -> None:
+        """Called by the writer before a transaction: wait for the checkpoint when the log is long."""
+        if self._log_frames > _WAL_FRAMES:
+            self._caught_up.wait(_CATCH_UP_SECONDS)
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wanted.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            connection = sqlite3.connect(self.path, timeout=0, isolation_level=None)
+        except sqlite3.Error:
+            return
+        try:
+            while True:
+                self._wanted.wait()
+                self._wanted.clear()
+                if self._stopping:
+                    return
+                try:  # a checkpoint that fails can always be done later
+                    busy, log, done = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                except sqlite3.Error:
+                    continue
+                self._log_frames = log
+                if not busy and log == done:
+                    self._caught_up.set()
+        finally:
+            connection.close()
+            self._caught_up.set()  # never leave the writer waiting
 
 
 def _split_sql(script: str) -> Iterable[str]:

@@ -78,6 +78,8 @@ _details = msgspec.json.Decoder(PostDetails)
 _strings = msgspec.json.Decoder(tuple[str, ...])
 _EMPTY_METRICS = Metrics()
 _time_cache: dict[datetime, str] = {}
+_minute_text: dict[tuple[int, int, int, int, int], str] = {}
+_TWO_DIGITS = [f"{number:02d}" for number in range(60)]
 
 
 def format_time(value: datetime | None) -> str | None:
@@ -97,7 +99,16 @@ def format_time(value: datetime | None) -> str | None:
         utc = value.astimezone(UTC)
     else:
         utc = value.replace(tzinfo=UTC)
-    text = utc.isoformat(timespec="microseconds")
+    # utc.isoformat(timespec="microseconds") at a third of the cost: the text up to the minute is
+    # cached, the seconds and microseconds appended.
+    minute = (utc.year, utc.month, utc.day, utc.hour, utc.minute)
+    prefix = _minute_text.get(minute)
+    if prefix is None:
+        if len(_minute_text) > 10_000:
+            _minute_text.clear()
+        prefix = _minute_text[minute] = utc.isoformat()[:17]  # 2022-09-16T18:00:
+    micro = utc.microsecond
+    text = prefix + _TWO_DIGITS[utc.second] + (f".{micro:06d}+00:00" if micro else ".000000+00:00")
     if len(_time_cache) > 50_000:
         _time_cache.clear()
     _time_cache[value] = text
