@@ -19,13 +19,19 @@ from typing import Any
 import pytest
 
 from groundspeed.errors import DiskFullError, GroundspeedError
+from groundspeed.formats import framing
 from groundspeed.formats.base import POSITIONAL_POSTS
 from groundspeed.parse import KnownUids, LayeredUids, parse_frame
 from groundspeed.store import Store
 from groundspeed.synthetic import generate_tweets
 from groundspeed.workspace import WORKERS_ENV, ImportReport, Workspace, parse_workers
 
-BATCH = 5000  # records per batch (framing's default)
+BATCH = 5000  # records per batch (set below, smaller than framing's default to keep the test quick)
+
+
+@pytest.fixture(autouse=True)
+def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(framing, "BATCH_RECORDS", BATCH)
 
 
 def write_stream(path: Path, count: int, *, seed: int = 7) -> list[dict[str, Any]]:

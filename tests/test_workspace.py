@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from groundspeed.errors import EncodingError, TruncatedFileError, UnknownFormatError, UnreadableFileError
+from groundspeed.formats import framing
 from groundspeed.store import Store
 from groundspeed.synthetic import generate_tweets
 from groundspeed.workspace import Workspace
@@ -78,6 +79,7 @@ def test_growing_file_continues_where_it_stopped(workspace: Workspace, tmp_path:
 
 
 def test_crash_between_spool_and_store_loses_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(framing, "BATCH_RECORDS", 5000)  # six batches
     tweets = write_tweets(tmp_path / "t.jsonl", 30000)
     calls = Counter[str]()
     original = Store.write_batch

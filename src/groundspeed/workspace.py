@@ -39,7 +39,7 @@ from .formats.base import Format
 from .formats.framing import InputFile, split_file
 from .parse import KnownUids, LayeredUids, ParsedBatch, QuarantineItem, parse_frame
 from .spool import FrameBody, Spool
-from .store import Store, WriteResult
+from .store import Store, WriteResult, pack_rows
 from .store.rows import post_to_row
 
 DEFAULT_DIR_NAME = "groundspeed-data"
@@ -339,9 +339,9 @@ QuarantineTuple = tuple[str, str, str, str | None, int | None, str | None]
 
 
 class _Answer(msgspec.Struct, array_like=True):
-    """A worker's parsed batch: rows ready to insert (see ``store.rows.post_to_row``)."""
+    """A worker's parsed batch: rows ready to insert, packed by ``store.pack_rows``."""
 
-    rows: list[tuple[Any, ...]] = []
+    packed: bytes = b""
     quarantined: list[QuarantineTuple] = []
     skipped: dict[str, int] = {}
     duplicates: int = 0
@@ -387,7 +387,7 @@ def _parse_worker(
             parsed_at = time.perf_counter()
             rows = [post_to_row(post) for post in parsed.posts]
             answer = _Answer(
-                rows=rows,
+                packed=pack_rows(rows) if rows else b"",
                 quarantined=[(q.source, q.locator, q.reason, q.path, q.seq, q.excerpt) for q in parsed.quarantined],
                 skipped=dict(parsed.skipped),
                 duplicates=parsed.duplicates,
@@ -617,7 +617,12 @@ class _BatchWriter:
             answer, quarantined, skipped = received.result()
             tick = time.perf_counter()
             result = self.store.write_batch(
-                (), quarantined, skipped, source_of_skipped=source, spool_position=position, rows=answer.rows
+                (),
+                quarantined,
+                skipped,
+                source_of_skipped=source,
+                spool_position=position,
+                packed=answer.packed or None,
             )
             self.timings["store"] += time.perf_counter() - tick
         except BaseException:

@@ -303,17 +303,26 @@ def detect_json_framing(sample: Sample, input_file: InputFile) -> str:
     return "lines"
 
 
+# Records per batch: each batch is one spool frame, one task for a parse worker and one store
+# transaction. 20,000 rather than 5,000: fewer commits each rewrite fewer index pages (the
+# author-handle index takes inserts all over), measured ~20% less store time on 200k posts.
+BATCH_RECORDS = 20_000
+BATCH_BYTES = 32 * 1024 * 1024
+
+
 def split_file(
     fmt: Format,
     input_file: InputFile,
     cursor: dict[str, Any] | None,
     *,
-    batch_records: int = 5000,
-    batch_bytes: int = 8 * 1024 * 1024,
+    batch_records: int | None = None,
+    batch_bytes: int | None = None,
     sample: Sample | None = None,
 ) -> Iterator[RecordBatch]:
     """Raw records of a file in batches, starting after ``cursor``."""
     cursor = cursor or {}
+    batch_records = batch_records or BATCH_RECORDS
+    batch_bytes = batch_bytes or BATCH_BYTES
     try:
         if fmt.framing == "json":
             sample = sample or input_file.sample()

@@ -41,14 +41,21 @@ _ROWS_PER_INSERT = 512
 
 
 @functools.cache
-def _insert_posts_sql(rows: int) -> str:
-    return (
-        f"INSERT INTO posts ({', '.join(POST_COLUMNS)}) VALUES {', '.join([_ROW_PLACEHOLDERS] * rows)} "
-        "ON CONFLICT (uid) DO NOTHING"
-    )
+def _insert_rows_sql(table: str, rows: int) -> str:
+    conflict = " ON CONFLICT (uid) DO NOTHING" if table == "posts" else ""
+    return f"INSERT INTO {table} ({', '.join(POST_COLUMNS)}) VALUES {', '.join([_ROW_PLACEHOLDERS] * rows)}{conflict}"
 
 
-def _insert_posts(connection: sqlite3.Connection, rows: Sequence[Sequence[Any]], most: int) -> int:
+def _rows_per_insert(connection: sqlite3.Connection) -> int:
+    """The largest power of two of rows per statement, at most 512, within SQLite's variable limit."""
+    variables = connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    count = 1
+    while count * 2 <= min(_ROWS_PER_INSERT, variables // len(POST_COLUMNS)):
+        count *= 2
+    return count
+
+
+def _insert_rows(connection: sqlite3.Connection, table: str, rows: Sequence[Sequence[Any]], most: int) -> int:
     """Insert rows in statements of ``most`` rows, the rest in power-of-two chunks (so that only
     a few distinct statements are prepared and cached); returns how many rows were new."""
     inserted = 0
@@ -59,9 +66,35 @@ def _insert_posts(connection: sqlite3.Connection, rows: Sequence[Sequence[Any]],
         while count > total - start:
             count //= 2
         values = list(itertools.chain.from_iterable(rows[start : start + count]))
-        inserted += connection.execute(_insert_posts_sql(count), values).rowcount
+        inserted += connection.execute(_insert_rows_sql(table, count), values).rowcount
         start += count
     return inserted
+
+
+# A batch parsed in a worker process travels to the writer as a small SQLite database holding one
+# table of rows (see pack_rows). The worker pays for binding the values, in parallel; the writer
+# copies them with one INSERT ... SELECT, in SQLite's C code, without decoding them in Python or
+# binding them again while holding the GIL: measured 0.36 s for 200k rows against 2.1 s for
+# decoding (msgpack) and binding them in the writer.
+_INCOMING = "incoming"
+_INSERT_PACKED = (
+    f"INSERT INTO posts ({', '.join(POST_COLUMNS)}) SELECT {', '.join(POST_COLUMNS)} FROM {_INCOMING}.batch "
+    "WHERE true ORDER BY rowid ON CONFLICT (uid) DO NOTHING"
+)
+
+
+def pack_rows(rows: Sequence[Sequence[Any]]) -> bytes:
+    """Rows made by :func:`post_to_row`, as the bytes of an in-memory SQLite database for
+    :meth:`Store.write_batch` (``packed=``). Used by parse workers; no file is touched."""
+    connection = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        connection.execute(f"CREATE TABLE batch ({', '.join(POST_COLUMNS)})")
+        connection.execute("BEGIN")
+        _insert_rows(connection, "batch", rows, _rows_per_insert(connection))
+        connection.execute("COMMIT")
+        return connection.serialize()
+    finally:
+        connection.close()
 
 
 _SPOOL = "main"
@@ -121,10 +154,8 @@ class Store:
         # again. Only write_batch adds to it, after its commit; anything that deletes posts clears it.
         self.recent_uids = KnownUids()
         self._checkpoints: _Checkpoints | None = None  # see background_checkpoints
-        variables = connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-        self._rows_per_insert = 1
-        while self._rows_per_insert * 2 <= min(_ROWS_PER_INSERT, variables // len(POST_COLUMNS)):
-            self._rows_per_insert *= 2
+        self._rows_per_insert = _rows_per_insert(connection)
+        self._incoming_attached = False
 
     @classmethod
     def open(cls, path: Path, *, readonly: bool = False, timeout: float = 10.0) -> Store:
@@ -254,29 +285,39 @@ class Store:
         source_of_skipped: str,
         spool_position: int | None,
         rows: Sequence[Sequence[Any]] | None = None,
+        packed: bytes | None = None,
     ) -> WriteResult:
         """Store a processed batch and the spool position after it, all or nothing.
 
-        ``rows`` are posts already converted with :func:`post_to_row` (by a parse worker process);
-        when given, ``posts`` must be empty.
+        The posts come as Post objects, or as ``rows`` already converted with :func:`post_to_row`,
+        or ``packed`` by :func:`pack_rows` (by a parse worker process); one of the three.
         """
         result = WriteResult()
         now = format_time(datetime.now(UTC))
         connection = self.connection
+        if sum(1 for given in (posts, rows, packed) if given) > 1:
+            msg = "write_batch takes posts, rows or packed rows, only one of them"
+            raise ValueError(msg)
         if rows is None:
             rows = [post_to_row(post) for post in posts]
-        elif posts:
-            msg = "write_batch takes posts or rows, not both"
-            raise ValueError(msg)
+        uids: list[str] = [row[0] for row in rows]
+        try:
+            if packed is not None:
+                uids = self._receive_packed(packed)
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from exc
         if self._checkpoints is not None:
             self._checkpoints.keep_log_short()
         try:
             connection.execute("BEGIN IMMEDIATE")
             try:
-                if rows:
+                if uids:
                     last_id = connection.execute("SELECT COALESCE(MAX(id), 0) FROM posts").fetchone()[0]
-                    result.new = _insert_posts(connection, rows, self._rows_per_insert)
-                    result.duplicates = len(rows) - result.new
+                    if packed is not None:
+                        result.new = connection.execute(_INSERT_PACKED).rowcount
+                    else:
+                        result.new = _insert_rows(connection, "posts", rows, self._rows_per_insert)
+                    result.duplicates = len(uids) - result.new
                     # New rows get ids above the old maximum; index exactly those, in one statement.
                     connection.execute(
                         "INSERT INTO posts_fts(rowid, text) SELECT id, text FROM posts WHERE id > ?", (last_id,)
@@ -313,9 +354,20 @@ class Store:
         if self._checkpoints is not None:
             self._checkpoints.committed()
         recent = self.recent_uids
-        recent.update(dict.fromkeys([row[0] for row in rows]))
+        recent.update(dict.fromkeys(uids))
         recent.trim()
         return result
+
+    def _receive_packed(self, packed: bytes) -> list[str]:
+        """Load a packed batch into the attached in-memory schema; returns its uids, in order."""
+        connection = self.connection
+        if not self._incoming_attached:
+            connection.execute(f"ATTACH DATABASE ':memory:' AS {_INCOMING}")
+            self._incoming_attached = True
+        connection.deserialize(packed, name=_INCOMING)
+        cursor = connection.cursor()
+        cursor.row_factory = None
+        return [uid for (uid,) in cursor.execute(f"SELECT uid FROM {_INCOMING}.batch ORDER BY rowid")]
 
     def start_import(self, path: str, format_name: str) -> int:
         cursor = self._write(
