@@ -310,6 +310,19 @@ BATCH_RECORDS = 20_000
 BATCH_BYTES = 32 * 1024 * 1024
 
 
+def batch_sizes(batch_records: int) -> Iterator[int]:
+    """Records per batch, batch after batch: an eighth of ``batch_records`` first, doubling.
+
+    The store writer waits for the first batch to be parsed; a small first batch has it start
+    sooner (parsing 20,000 tweets takes ~0.6 s, a tenth of a 200k import), the full size then
+    keeps commits few.
+    """
+    size = max(1, batch_records // 8)
+    while True:
+        yield size
+        size = min(batch_records, size * 2)
+
+
 def split_file(
     fmt: Format,
     input_file: InputFile,
@@ -352,6 +365,8 @@ def _split_lines(
         carry = b""
         records: list[tuple[str, bytes]] = []
         size = 0
+        sizes = batch_sizes(batch_records)
+        limit = next(sizes)
         truncated: BaseException | None = None
         # read1 returns what one decompression step gives, so a cut-off compressed file loses
         # only the unreadable end, not the whole last chunk.
@@ -377,9 +392,9 @@ def _split_lines(
                     continue
                 records.append((f"{display}:{line_no}", line))
                 size += len(line)
-                if len(records) >= batch_records or size >= batch_bytes:
+                if len(records) >= limit or size >= batch_bytes:
                     yield RecordBatch(records, {"offset": offset, "line": line_no}, bytes_read=offset)
-                    records, size = [], 0
+                    records, size, limit = [], 0, next(sizes)
         if carry:
             # The last line has no newline. It is taken like any other line: a complete record,
             # or, when a copy was cut short, a broken one that parsing quarantines with its line.
@@ -421,14 +436,16 @@ def _batched(
     skip = _records_after(cursor)
     done = 0
     batch: list[tuple[str, bytes]] = []
+    sizes = batch_sizes(batch_records)
+    limit = next(sizes)
     for record in records:
         done += 1
         if done <= skip:
             continue
         batch.append(record)
-        if len(batch) >= batch_records:
+        if len(batch) >= limit:
             yield RecordBatch(batch, {"records": done}, options)
-            batch = []
+            batch, limit = [], next(sizes)
     yield RecordBatch(batch, {"records": done}, options, bytes_read=total_bytes)
 
 
