@@ -74,6 +74,7 @@ def main() -> None:
                     )
                 )
             integrity = workspace.store().integrity_problems()
+            collapsed = workspace.store().collapse_summary()
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if args.markdown:
@@ -93,6 +94,11 @@ def main() -> None:
     )
     print("quarantine reasons: " + "; ".join(f"{n}× {r}" for r, n in reasons.most_common()))
     print("not-post reasons: " + "; ".join(f"{n}× {r}" for r, n in skipped.most_common(12)))
+    print(
+        f"one post per message: {collapsed['canonical']:,} of {collapsed['posts']:,} "
+        f"({collapsed['share_collapsed']:.1%} collapsed: {collapsed['reposts']:,} reposts, "
+        f"{collapsed['near_copies']:,} near-copies)"
+    )
     print(f"database integrity problems: {integrity or 'none'}; {time.perf_counter() - started:.1f} s")
 
 

@@ -42,6 +42,10 @@ COMMANDS = {
     "quarantine": "Show input that could not be used",
     "formats": "List the file formats",
     "demo": "Import the bundled sample",
+    "tracker": "Follow a crisis",
+    "peaks": "Bursts of posts in a tracker",
+    "timeline": "Posts over time",
+    "eval": "Measure how well",
 }
 
 

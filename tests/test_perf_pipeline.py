@@ -233,7 +233,7 @@ def test_a_worker_bug_fails_the_import_without_hanging(tmp_path: Path, monkeypat
         msg = "a bug in the row mapping"
         raise ValueError(msg)
 
-    monkeypatch.setattr("groundspeed.workspace.post_to_row", broken)  # inherited by the forked workers
+    monkeypatch.setattr("groundspeed.store.tracking.post_to_row", broken)  # inherited by the forked workers
     with Workspace(tmp_path / "data", fsync=False) as workspace:
         with pytest.raises(RuntimeError, match="a bug in the row mapping"):
             workspace.import_file(tmp_path / "t.jsonl")

@@ -196,6 +196,15 @@ def import_command(
             reports.append(report)
             if not as_json and report.status not in ("failed", "not a post file"):
                 _print_report(report)
+        if any(report.new for report in reports):
+            with _handled():  # bursts in the new posts: see `groundspeed peaks`
+                found = workspace.refresh_peaks()
+            if not as_json and any(found.values()):
+                err.print(
+                    "Bursts: "
+                    + ", ".join(f"{name.removeprefix('tracker:')} {count}" for name, count in found.items() if count)
+                    + " (see groundspeed peaks NAME)"
+                )
     if as_json:
         out.print_json(json.dumps([report.as_dict() for report in reports], ensure_ascii=False))
     elif len(reports) > 1:
@@ -247,10 +256,13 @@ def _progress(description: str) -> Iterator[Callable[[str, int, int | None], Non
 
 
 def _print_report(report: ImportReport) -> None:
+    if report.status in ("already imported", "empty"):
+        return  # the import said so already, in one line
+    copies = f", {report.near_copies:,} near-copies of earlier posts" if report.near_copies else ""
     err.print(
         f"{report.path}: {report.records:,} records → {report.new:,} new posts, "
         f"{report.duplicates:,} already stored, {report.quarantined:,} quarantined, "
-        f"{report.skipped:,} not posts ({report.seconds:.1f} s)"
+        f"{report.skipped:,} not posts{copies} ({report.seconds:.1f} s)"
     )
     for reason, count in report.quarantine_reasons.most_common(5):
         err.print(f"    quarantined {count:,}: {reason}")
@@ -300,13 +312,33 @@ def _filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
         type=click.Choice(["original", "repost", "reply", "quote"]),
         help="Only this kind of post.",
     )(func)
+    func = click.option("--tracker", help="Only posts a tracker holds (see `groundspeed tracker list`).")(func)
+    func = click.option(
+        "--canonical",
+        is_flag=True,
+        help="One post per message: leave out reposts and near-copies (the first post of each stays).",
+    )(func)
     return func
 
 
 def _make_filter(
-    since: str | None, until: str | None, platforms: tuple[str, ...], langs: tuple[str, ...], kinds: tuple[str, ...]
+    since: str | None,
+    until: str | None,
+    platforms: tuple[str, ...],
+    langs: tuple[str, ...],
+    kinds: tuple[str, ...],
+    tracker: str | None = None,
+    canonical: bool = False,
 ) -> PostFilter:
-    return PostFilter(since=parse_when(since), until=parse_when(until), platforms=platforms, langs=langs, kinds=kinds)
+    return PostFilter(
+        since=parse_when(since),
+        until=parse_when(until),
+        platforms=platforms,
+        langs=langs,
+        kinds=kinds,
+        tracker=tracker,
+        canonical_only=canonical,
+    )
 
 
 @cli.command()
@@ -326,6 +358,8 @@ def search(
     platforms: tuple[str, ...],
     langs: tuple[str, ...],
     kinds: tuple[str, ...],
+    tracker: str | None,
+    canonical: bool,
     output_format: str,
     limit: int,
     sort: str,
@@ -344,7 +378,9 @@ def search(
     """
     order = {"relevance": "rank", "newest": "-created_at", "oldest": "created_at"}[sort]
     with _handled(), _workspace(ctx).reader() as store:
-        posts = store.search(query, _make_filter(since, until, platforms, langs, kinds), limit=limit, order=order)
+        posts = store.search(
+            query, _make_filter(since, until, platforms, langs, kinds, tracker, canonical), limit=limit, order=order
+        )
     _emit_posts(posts, output_format)
     if not posts:
         err.print("No posts matched.")
@@ -379,11 +415,13 @@ def stats(
     platforms: tuple[str, ...],
     langs: tuple[str, ...],
     kinds: tuple[str, ...],
+    tracker: str | None,
+    canonical: bool,
     as_json: bool,
 ) -> None:
     """Counts of posts by platform, language, day and kind, and what was quarantined."""
     with _handled(), _workspace(ctx).reader() as store:
-        summary = store.stats(_make_filter(since, until, platforms, langs, kinds))
+        summary = store.stats(_make_filter(since, until, platforms, langs, kinds, tracker, canonical))
     if as_json:
         out.print_json(json.dumps(summary, ensure_ascii=False))
         return
@@ -415,6 +453,20 @@ def print_summary(summary: dict[str, Any]) -> None:
     out.print(f"[bold]Not posts (counted, not stored):[/] {summary['skipped_not_posts']:,}", markup=True)
     for reason, count in list(summary["skipped_by_reason"].items())[:8]:
         out.print(f"    {count:,}  {reason}")
+    collapsed = summary.get("duplicates_collapsed")
+    if collapsed and collapsed["posts"]:
+        out.print(
+            f"[bold]One post per message:[/] {collapsed['canonical']:,} of {collapsed['posts']:,} "
+            f"({collapsed['share_collapsed']:.0%} collapsed: {collapsed['reposts']:,} reposts, "
+            f"{collapsed['near_copies']:,} near-copies; see --canonical)",
+            markup=True,
+        )
+    trackers = summary.get("trackers") or {}
+    if trackers:
+        out.print(
+            "[bold]Trackers:[/] " + escape(", ".join(f"{name} {count:,}" for name, count in trackers.items())),
+            markup=True,
+        )
 
 
 @cli.command()
@@ -443,11 +495,13 @@ def export(
     platforms: tuple[str, ...],
     langs: tuple[str, ...],
     kinds: tuple[str, ...],
+    tracker: str | None,
+    canonical: bool,
     export_format: str,
     output: Path | None,
 ) -> None:
     """Export posts for newsrooms and researchers."""
-    where = _make_filter(since, until, platforms, langs, kinds)
+    where = _make_filter(since, until, platforms, langs, kinds, tracker, canonical)
     workspace = _workspace(ctx)
     with _handled(), workspace.reader() as store:
         posts = store.iter_posts(where)
@@ -497,11 +551,15 @@ def dehydrate(
     platforms: tuple[str, ...],
     langs: tuple[str, ...],
     kinds: tuple[str, ...],
+    tracker: str | None,
+    canonical: bool,
     output: Path | None,
 ) -> None:
     """Write post ids only, one per line: the way to share a collection under platform terms."""
     with _handled(), _workspace(ctx).reader() as store, _open_output(output, binary=False) as handle:
-        count = write_ids(store.iter_posts(_make_filter(since, until, platforms, langs, kinds)), handle)
+        count = write_ids(
+            store.iter_posts(_make_filter(since, until, platforms, langs, kinds, tracker, canonical)), handle
+        )
     err.print(f"Wrote {count:,} ids")
 
 
@@ -583,6 +641,18 @@ def demo(ctx: click.Context) -> None:
             '[bold]Try:[/] groundspeed search "تهران OR tehran"   ·   groundspeed quarantine   ·   groundspeed export -f csv -o posts.csv',
             markup=True,
         )
+
+
+def _register() -> None:
+    from .cli_eval import eval_group
+    from .cli_peaks import peaks, timeline
+    from .cli_tracker import tracker_group
+
+    for command in (tracker_group, peaks, timeline, eval_group):
+        cli.add_command(command)
+
+
+_register()
 
 
 def main() -> None:

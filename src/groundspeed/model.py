@@ -123,6 +123,8 @@ class Post(msgspec.Struct, frozen=True, gc=False):
     metrics: Metrics = Metrics()
     annotations: dict[str, str] | None = None  # labels carried by a dataset (e.g. info_type)
     raw: RawRef | None = None
+    # Set by the store, not by importers: the uid of the earlier post this one is a near-copy of.
+    near_copy_of: str | None = None
 
 
 def make_uid(platform: str, native_id: str) -> str:

@@ -53,6 +53,29 @@ TEMPLATES = {
         "انقطاع الإنترنت في {city_en} بحسب مصادر متعددة {url}",
     ],
 }
+# Words added to each template (a few, drawn at random), so that posts say different things the
+# way real ones do: without them every post would be a near-copy of one of ~150 messages.
+WORDS = {
+    "fa": (
+        "امروز دیشب خیابان مردم پلیس دانشجو دانشگاه بازار مغازه بسته باز شعار جمعیت زیاد کم "
+        "گاز اشک‌آور زخمی بیمارستان آمبولانس خانواده مادر پدر بچه‌ها همسایه صدا ویدیو عکس "
+        "خبر تایید نشده لطفا پخش کنید کوچه میدان پل اتوبان ماشین موتور نیروها لباس شخصی"
+    ).split(),
+    "en": (
+        "today tonight street people police students university bazaar shops closed open chants "
+        "crowd large small teargas injured hospital ambulance family mother father children "
+        "neighbours sound video photo news unconfirmed please share alley square bridge highway "
+        "cars motorbikes forces plainclothes"
+    ).split(),
+    "fi": (
+        "emrooz dishab khiaban mardom police daneshjoo daneshgah bazar maghaze baste baz shoar "
+        "jamiat ziad kam gaz ashkavar zakhmi bimarestan khanevade madar pedar bache hamsaye seda"
+    ).split(),
+    "ar": (
+        "اليوم الليلة شارع الناس الشرطة طلاب الجامعة السوق المحلات مغلقة مفتوحة هتافات حشود "
+        "كبيرة غاز مسيل جرحى مستشفى إسعاف عائلة فيديو صور أخبار غير مؤكدة"
+    ).split(),
+}
 LANG_WEIGHTS = [("fa", 0.55), ("en", 0.25), ("fi", 0.08), ("ar", 0.12)]
 TAGS = {
     "tag_fa": ["مهسا_امینی", "زن_زندگی_آزادی", "اعتراضات_سراسری"],
@@ -96,6 +119,7 @@ def _text(rng: random.Random) -> tuple[str, str, tuple[str, str, float, float]]:
     fields = {key: rng.choice(values) for key, values in TAGS.items()}
     url = f"https://t.co/{rng.getrandbits(40):x}"
     text = template.format(city_fa=city[0], city_en=city[1], url=url, **fields)
+    text += " " + " ".join(rng.choices(WORDS[lang], k=rng.randint(3, 9)))
     return text, ("fa" if lang == "fi" else lang), city
 
 
@@ -112,7 +136,8 @@ def _entities(text: str) -> dict[str, Any]:
 def generate_tweets(
     count: int, *, seed: int = 2009, start: datetime | None = None, authors: int | None = None
 ) -> Iterator[dict[str, Any]]:
-    """``count`` v1.1 tweet objects: about 40% retweets, 10% replies, 2% geotagged."""
+    """``count`` v1.1 tweet objects: about 40% retweets, 10% replies, 12% copies of an earlier
+    post's text with other hashtags (a copy-paste campaign), 2% geotagged."""
     rng = random.Random(seed)
     start = start or datetime(2022, 9, 16, 18, 0, tzinfo=UTC)
     users = [_user(rng, index) for index in range(authors or max(50, count // 20))]
@@ -147,6 +172,11 @@ def generate_tweets(
             tweet["entities"] = original["entities"]
         else:
             text, lang, city = _text(rng)
+            if recent and roll > 0.88:  # a copy-paste campaign: an earlier post's words, other tags
+                copied = rng.choice(recent)
+                text = " ".join(word for word in copied["text"].split() if not word.startswith(("#", "@")))
+                text += " #" + rng.choice(TAGS["tag2"])
+                lang = copied["lang"] if copied["lang"] != "und" else lang
             if recent and roll < 0.5:
                 parent = rng.choice(recent)
                 text = f"@{parent['user']['screen_name']} {text}"

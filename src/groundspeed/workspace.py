@@ -5,6 +5,7 @@ This is the object the command line (and later the web app) works through::
     groundspeed-data/
         groundspeed.db      posts, search index, quarantine, import log (open it in Datasette)
         spool/              every raw payload as received, compressed (the source of truth)
+        trackers.toml       the trackers (crises followed), see groundspeed.track.trackers
 
 Importing a file is log-first: raw records are appended to the spool and made durable, the file
 position is saved, and only then are the records parsed and stored, with the spool position
@@ -39,11 +40,14 @@ from .formats.base import Format
 from .formats.framing import InputFile, split_file
 from .parse import KnownUids, LayeredUids, ParsedBatch, QuarantineItem, parse_frame
 from .spool import FrameBody, Spool
-from .store import Store, WriteResult, pack_rows
-from .store.rows import post_to_row
+from .store import PreparedBatch, Store, WriteResult, prepare_batch
+from .track.detect import detect_peaks
+from .track.nearcopy import NearCopyIndex
+from .track.rules import Matcher, PostFields
 
 DEFAULT_DIR_NAME = "groundspeed-data"
 FINGERPRINT_BYTES = 64 * 1024
+_NEAR_COPY_STATE = "near_copies"
 WORKERS_ENV = "GROUNDSPEED_WORKERS"  # parse processes for imports; 0 parses in the importing process
 MAX_WORKERS = 4
 
@@ -65,6 +69,7 @@ class ImportReport:
     duplicates: int = 0
     quarantined: int = 0
     skipped: int = 0
+    near_copies: int = 0
     quarantine_reasons: Counter[str] = field(default_factory=Counter)
     skipped_reasons: Counter[str] = field(default_factory=Counter)
     error: str | None = None
@@ -79,6 +84,7 @@ class ImportReport:
         self.duplicates += result.duplicates
         self.quarantined += result.quarantined
         self.skipped += result.skipped
+        self.near_copies += result.near_copies
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -90,6 +96,7 @@ class ImportReport:
             "duplicates": self.duplicates,
             "quarantined": self.quarantined,
             "skipped_not_posts": self.skipped,
+            "near_copies": self.near_copies,
             "quarantine_reasons": dict(self.quarantine_reasons),
             "skipped_reasons": dict(self.skipped_reasons),
             "error": self.error,
@@ -115,6 +122,32 @@ class Workspace:
         self.root = Path(root) if root is not None else default_workspace_dir()
         self.spool = Spool(self.root / "spool", fsync=fsync)
         self._store: Store | None = None
+        self._near_copies: NearCopyIndex | None = None
+
+    @property
+    def trackers_path(self) -> Path:
+        return self.root / "trackers.toml"
+
+    def matcher(self) -> Matcher | None:
+        """The trackers of this workspace, compiled (None when there are none)."""
+        if not self.trackers_path.exists():
+            return None
+        from .track.trackers import load_trackers  # only when there are trackers
+
+        trackers = load_trackers(self.trackers_path)
+        return Matcher(trackers) if trackers else None
+
+    def near_copy_index(self) -> NearCopyIndex:
+        """The near-copy index, as saved by the last import (a new one the first time)."""
+        if self._near_copies is None:
+            saved = self.store().load_state(_NEAR_COPY_STATE)
+            self._near_copies = NearCopyIndex.loads(saved) if saved is not None else NearCopyIndex()
+        return self._near_copies
+
+    def _save_near_copies(self) -> None:
+        if self._near_copies is not None:
+            store = self.store()
+            store.save_state(_NEAR_COPY_STATE, self._near_copies.dumps(), spool_position=store.spool_position())
 
     @property
     def db_path(self) -> Path:
@@ -132,6 +165,8 @@ class Workspace:
         return Store.open(self.db_path, readonly=True)
 
     def close(self) -> None:
+        with contextlib.suppress(GroundspeedError):
+            self._save_near_copies()
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -143,6 +178,33 @@ class Workspace:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    # -- trackers ---------------------------------------------------------------------------
+
+    def apply_tracker(self, name: str) -> int:
+        """Match a tracker (new or changed) against every stored post; returns how many it holds.
+
+        Imports match new posts as they arrive; this is for the posts stored before the tracker
+        existed or changed. Its peaks are found again afterwards.
+        """
+        matcher = self.matcher()
+        if matcher is None:
+            msg = f"There is no tracker called {name!r} in {self.trackers_path}."
+            raise GroundspeedError(msg)
+        store = self.store()
+        held = store.rematch_tracker(name, lambda rows: matcher.match_fields_many(PostFields(*row) for row in rows))
+        detect_peaks(store, "tracker:" + name)
+        return held
+
+    def forget_tracker(self, name: str) -> None:
+        """Remove what a deleted tracker left in the database (its matches, timelines and peaks)."""
+        self.store().forget_tracker(name)
+
+    def refresh_peaks(self) -> dict[str, int]:
+        """Find the peaks of every tracker's timeline, and of all posts; returns peaks per series."""
+        store = self.store()
+        series = ["all", *(name for name, _count in store.series_names("tracker:"))]
+        return {name: len(detect_peaks(store, name)) for name in series}
+
     # -- processing the spool ---------------------------------------------------------------
 
     def process_pending(self, report: ImportReport | None = None, progress: Progress = _noop_progress) -> WriteResult:
@@ -150,7 +212,9 @@ class Workspace:
         store = self.store()
         position = store.spool_position()
         end = self.spool.next_seq
-        with _BatchWriter(store, report) as writer:
+        if position >= end:
+            return WriteResult()
+        with _BatchWriter(store, report, self.matcher(), self.near_copy_index()) as writer:
             for frame in self.spool.read(position):
                 from_seq = position
                 position = frame.first_seq + len(frame.body.records)
@@ -158,12 +222,14 @@ class Workspace:
                     frame.body, frame.first_seq, from_seq=from_seq, source=frame.body.source, position=position
                 )
                 progress("processing", position, end)
+        self._save_near_copies()
         return writer.total
 
     def reprocess(self, progress: Progress = _noop_progress) -> WriteResult:
         """Rebuild the database from the spool (for better mappings or models)."""
         store = self.store()
         store.reset_derived()
+        self._near_copies = NearCopyIndex()
         return self.process_pending(progress=progress)
 
     # -- importing files --------------------------------------------------------------------
@@ -201,6 +267,8 @@ class Workspace:
             report.seconds = time.perf_counter() - started
             announce(f"{path}: already imported, nothing new (use --again to read it again)")
             return report
+        if again:
+            store.forget_skipped(key)  # counted again by this read, not twice
         import_id = store.start_import(str(path), fmt.name)
         merged_options = dict(options or {})
         try:
@@ -208,7 +276,7 @@ class Workspace:
             last_position: dict[str, Any] = position or {}
             timings = report.timings
             clock = time.perf_counter
-            with _BatchWriter(store, report) as writer:
+            with _BatchWriter(store, report, self.matcher(), self.near_copy_index()) as writer:
                 batches = iter(split_file(fmt, input_file, position, sample=sample))
                 while True:
                     tick = clock()
@@ -252,6 +320,7 @@ class Workspace:
             report.seconds = time.perf_counter() - started
             raise
         store.finish_import(import_id, status="done", records=report.records, result=_as_result(report), message=None)
+        self._save_near_copies()
         report.seconds = time.perf_counter() - started
         return report
 
@@ -329,6 +398,9 @@ class _Written:
     skipped: Counter[str]
 
 
+_Received = tuple["_Answer", list[QuarantineItem], Counter[str], list[tuple[str, str]]]
+
+
 class _Task(msgspec.Struct, array_like=True):
     body: FrameBody
     first_seq: int
@@ -339,9 +411,10 @@ QuarantineTuple = tuple[str, str, str, str | None, int | None, str | None]
 
 
 class _Answer(msgspec.Struct, array_like=True):
-    """A worker's parsed batch: rows ready to insert, packed by ``store.pack_rows``."""
+    """A worker's parsed batch: rows, matches and counts packed by ``store.prepare_batch``."""
 
     packed: bytes = b""
+    candidates: list[tuple[str, str]] = []  # (uid, text) of posts that may be near-copies
     quarantined: list[QuarantineTuple] = []
     skipped: dict[str, int] = {}
     duplicates: int = 0
@@ -355,7 +428,11 @@ _answer_decoder = msgspec.msgpack.Decoder(_Answer)
 
 
 def _parse_worker(
-    tasks: Connection, answers: Connection, committed: KnownUids, inherited: Sequence[Connection]
+    tasks: Connection,
+    answers: Connection,
+    committed: KnownUids,
+    inherited: Sequence[Connection],
+    matcher: Matcher | None,
 ) -> None:
     """A forked parse process: frames in, rows out, in order, until the task pipe closes.
 
@@ -385,16 +462,17 @@ def _parse_worker(
             parsed = parse_frame(task.body, task.first_seq, from_seq=task.from_seq, known=known)
             del task
             parsed_at = time.perf_counter()
-            rows = [post_to_row(post) for post in parsed.posts]
+            prepared = prepare_batch(parsed.posts, matcher)
             answer = _Answer(
-                packed=pack_rows(rows) if rows else b"",
+                packed=prepared.packed or b"",
+                candidates=prepared.candidates,
                 quarantined=[(q.source, q.locator, q.reason, q.path, q.seq, q.excerpt) for q in parsed.quarantined],
                 skipped=dict(parsed.skipped),
-                duplicates=parsed.duplicates,
+                duplicates=parsed.duplicates + prepared.dropped,
                 parse_seconds=parsed_at - started,
                 rows_seconds=time.perf_counter() - parsed_at,
             )
-            del rows
+            del prepared
             del parsed
             reply = encoder.encode(answer)
             del answer
@@ -414,7 +492,7 @@ class _ParsePool:
     so the single writer stores batches in spool order.
     """
 
-    def __init__(self, count: int, committed: KnownUids) -> None:
+    def __init__(self, count: int, committed: KnownUids, matcher: Matcher | None) -> None:
         context = multiprocessing.get_context("fork")
         self._workers: list[tuple[BaseProcess, Connection, Connection]] = []
         self._next = 0
@@ -425,7 +503,7 @@ class _ParsePool:
                 ours = [end for _, tasks, answers in self._workers for end in (tasks, answers)]
                 process = context.Process(
                     target=_parse_worker,
-                    args=(task_reader, answer_writer, committed, [*ours, task_writer, answer_reader]),
+                    args=(task_reader, answer_writer, committed, [*ours, task_writer, answer_reader], matcher),
                     name=f"groundspeed-parse-{number + 1}",
                     daemon=True,
                 )
@@ -508,9 +586,18 @@ class _BatchWriter:
     """
 
     def __init__(
-        self, store: Store, report: ImportReport | None, *, workers: int | None = None, depth: int | None = None
+        self,
+        store: Store,
+        report: ImportReport | None,
+        matcher: Matcher | None = None,
+        near_copies: NearCopyIndex | None = None,
+        *,
+        workers: int | None = None,
+        depth: int | None = None,
     ) -> None:
         self.store = store
+        self.matcher = matcher
+        self.near_copies = near_copies
         self.report = report
         self.workers = parse_workers() if workers is None else workers
         self.depth = depth if depth is not None else (2 if self.workers == 0 else self.workers + 1)
@@ -547,7 +634,7 @@ class _BatchWriter:
     def _start(self, *, parallel: bool) -> None:
         self._started = True
         if parallel and self.workers > 0:
-            self._pool = _ParsePool(self.workers, self.store.recent_uids)  # forks: before any thread
+            self._pool = _ParsePool(self.workers, self.store.recent_uids, self.matcher)  # forks: before any thread
         held, self._held = self._held, None
         if held is not None:
             self._dispatch(held)
@@ -567,8 +654,9 @@ class _BatchWriter:
             future = self._executor.submit(self._write_answer, answer, job.source, job.position)
         else:
             parsed = parse_frame(job.body, job.first_seq, from_seq=job.from_seq, known=self.known)
+            prepared = prepare_batch(parsed.posts, self.matcher)
             self.timings["parse"] += time.perf_counter() - tick
-            future = self._executor.submit(self._write_parsed, parsed, job.source, job.position)
+            future = self._executor.submit(self._write_parsed, parsed, prepared, job.source, job.position)
         self._pending.append(future)
         if len(self._pending) > self.depth:
             tick = time.perf_counter()
@@ -579,23 +667,41 @@ class _BatchWriter:
     # The two below run on the writer thread, in order. Once a batch has failed, later batches
     # must not be committed: their spool position would skip the failed batch and lose it.
 
-    def _write_parsed(self, parsed: ParsedBatch, source: str, position: int) -> _Written:
+    def _write_parsed(self, parsed: ParsedBatch, prepared: PreparedBatch, source: str, position: int) -> _Written:
         if self._failed:
             msg = "not written: an earlier batch failed"
             raise _Abandoned(msg)
         try:
+            near_copies = self._find_near_copies(prepared.candidates)
             tick = time.perf_counter()
             result = self.store.write_batch(
-                parsed.posts, parsed.quarantined, parsed.skipped, source_of_skipped=source, spool_position=position
+                (),
+                parsed.quarantined,
+                parsed.skipped,
+                source_of_skipped=source,
+                spool_position=position,
+                packed=prepared.packed,
+                near_copies=near_copies,
             )
             self.timings["store"] += time.perf_counter() - tick
         except BaseException:
             self._failed = True
             raise
-        result.duplicates += parsed.duplicates
+        result.duplicates += parsed.duplicates + prepared.dropped
         return _Written(result, parsed.quarantined, parsed.skipped)
 
-    def _receive(self, number: int) -> tuple[_Answer, list[QuarantineItem], Counter[str]]:
+    def _find_near_copies(self, candidates: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+        """(uid, uid of the earlier post it copies) for the batch's near-copies. Called in spool
+        order (on the receiver thread, or the writer's when parsing here), as the index needs."""
+        if self.near_copies is None or not candidates:
+            return []
+        tick = time.perf_counter()
+        uids = [uid for uid, _text in candidates]
+        found = self.near_copies.assign(uids, [text for _uid, text in candidates])
+        self.timings["near-copies"] += time.perf_counter() - tick
+        return [(uid, original) for uid, original in zip(uids, found, strict=True) if original and original != uid]
+
+    def _receive(self, number: int) -> _Received:
         # Runs on the receiver thread, in the order the tasks were sent.
         assert self._pool is not None
         tick = time.perf_counter()
@@ -605,16 +711,16 @@ class _BatchWriter:
         timings["receive"] += time.perf_counter() - tick
         timings["parse"] += answer.parse_seconds
         timings["rows"] += answer.rows_seconds
-        return answer, quarantined, Counter(answer.skipped)
+        near_copies = self._find_near_copies(answer.candidates)
+        answer.candidates = []
+        return answer, quarantined, Counter(answer.skipped), near_copies
 
-    def _write_answer(
-        self, received: Future[tuple[_Answer, list[QuarantineItem], Counter[str]]], source: str, position: int
-    ) -> _Written:
+    def _write_answer(self, received: Future[_Received], source: str, position: int) -> _Written:
         if self._failed:
             msg = "not written: an earlier batch failed"
             raise _Abandoned(msg)
         try:
-            answer, quarantined, skipped = received.result()
+            answer, quarantined, skipped, near_copies = received.result()
             tick = time.perf_counter()
             result = self.store.write_batch(
                 (),
@@ -623,6 +729,7 @@ class _BatchWriter:
                 source_of_skipped=source,
                 spool_position=position,
                 packed=answer.packed or None,
+                near_copies=near_copies,
             )
             self.timings["store"] += time.perf_counter() - tick
         except BaseException:

@@ -439,7 +439,8 @@ POST_FIELD_ORDER = (
 
 
 def _positional_posts() -> bool:
-    if Post.__struct_fields__ != POST_FIELD_ORDER:
+    # Fields after these (set by later stages, such as near_copy_of) keep their defaults.
+    if Post.__struct_fields__[: len(POST_FIELD_ORDER)] != POST_FIELD_ORDER:
         return False
     try:
         values: tuple[Any, ...] = POST_FIELD_ORDER  # no type checks on construction: any values do

@@ -11,97 +11,40 @@
 from __future__ import annotations
 
 import contextlib
-import functools
-import itertools
+import json
 import re
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import apsw
+from typing import Any, TypeVar
 
 from ..errors import DiskFullError, SchemaTooNewError, StoreError, StoreLockedError
 from ..model import Post
 from ..parse import KnownUids, QuarantineItem
 from ..text import fold
 from .migrations import MIGRATIONS
-from .rows import POST_COLUMNS, format_time, post_to_row, row_to_post
-
-# ON CONFLICT (uid) DO NOTHING, not INSERT OR IGNORE: OR IGNORE would also skip rows that break a
-# NOT NULL constraint, silently dropping a bad post instead of failing the batch.
-_ROW_PLACEHOLDERS = f"({', '.join('?' * len(POST_COLUMNS))})"
-# Posts are inserted up to 512 per statement. Python's sqlite3 binds values holding the GIL and
-# releases it for each step, so one statement per row means taking the GIL back once per row;
-# while another thread runs Python (the importer reading the next batch) each of those waits
-# for the interpreter's switch interval (5 ms): measured 50x slower than one step per 512 rows.
-_ROWS_PER_INSERT = 512
-
-
-@functools.cache
-def _insert_rows_sql(table: str, rows: int) -> str:
-    conflict = " ON CONFLICT (uid) DO NOTHING" if table == "posts" else ""
-    return f"INSERT INTO {table} ({', '.join(POST_COLUMNS)}) VALUES {', '.join([_ROW_PLACEHOLDERS] * rows)}{conflict}"
-
-
-def _rows_per_insert(connection: sqlite3.Connection) -> int:
-    """The largest power of two of rows per statement, at most 512, within SQLite's variable limit."""
-    variables = connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-    count = 1
-    while count * 2 <= min(_ROWS_PER_INSERT, variables // len(POST_COLUMNS)):
-        count *= 2
-    return count
-
-
-def _insert_rows(connection: sqlite3.Connection, table: str, rows: Sequence[Sequence[Any]], most: int) -> int:
-    """Insert rows in statements of ``most`` rows, the rest in power-of-two chunks (so that only
-    a few distinct statements are prepared and cached); returns how many rows were new."""
-    inserted = 0
-    start = 0
-    total = len(rows)
-    while start < total:
-        count = most
-        while count > total - start:
-            count //= 2
-        values = list(itertools.chain.from_iterable(rows[start : start + count]))
-        inserted += connection.execute(_insert_rows_sql(table, count), values).rowcount
-        start += count
-    return inserted
-
-
-# A batch parsed in a worker process travels to the writer as a small SQLite database holding one
-# table of rows (see pack_rows). The worker pays for binding the values, in parallel; the writer
-# copies them with one INSERT ... SELECT, in SQLite's C code, without decoding them in Python or
-# binding them again while holding the GIL: measured 0.36 s for 200k rows against 2.1 s for
-# decoding (msgpack) and binding them in the writer.
-_INCOMING = "incoming"
-_INSERT_PACKED = (
-    f"INSERT INTO posts ({', '.join(POST_COLUMNS)}) SELECT {', '.join(POST_COLUMNS)} FROM {_INCOMING}.batch "
-    "WHERE true ORDER BY rowid ON CONFLICT (uid) DO NOTHING"
+from .rows import format_time, row_to_post
+from .tracking import (
+    INCOMING,
+    INSERT_PACKED_POSTS,
+    MatchRows,
+    forget_tracker,
+    prepare_batch,
+    rematch_tracker,
+    store_tracking,
 )
 
+_T = TypeVar("_T")
 
-def pack_rows(rows: Sequence[Sequence[Any]]) -> bytes:
-    """Rows made by :func:`post_to_row`, as the bytes of an in-memory SQLite database for
-    :meth:`Store.write_batch` (``packed=``). Used by parse workers; no file is touched.
-
-    Built with apsw, whose ``executemany`` binds values in C 2.4x faster than the standard
-    library's sqlite3 here (0.29 s against 0.70 s per 100k rows). The bytes are a plain SQLite
-    database, read by the store's sqlite3 connection.
-    """
-    connection = apsw.Connection(":memory:")
-    try:
-        connection.execute(f"CREATE TABLE batch ({', '.join(POST_COLUMNS)}); BEGIN")
-        connection.executemany(f"INSERT INTO batch VALUES {_ROW_PLACEHOLDERS}", rows)
-        connection.execute("COMMIT")
-        return connection.serialize("main")
-    finally:
-        connection.close()
-
+# A batch parsed in a worker process travels to the writer as a small SQLite database (see
+# tracking.pack_batch). The worker pays for binding the values, in parallel; the writer copies
+# them with one INSERT ... SELECT, in SQLite's C code, without decoding them in Python or binding
+# them again while holding the GIL: measured 0.36 s for 200k rows against 2.1 s for decoding
+# (msgpack) and binding them in the writer.
 
 _SPOOL = "main"
 
@@ -119,6 +62,7 @@ class WriteResult:
     duplicates: int = 0
     quarantined: int = 0
     skipped: int = 0
+    near_copies: int = 0
 
 
 @dataclass(slots=True)
@@ -131,6 +75,8 @@ class PostFilter:
     langs: Sequence[str] = ()
     kinds: Sequence[str] = ()
     source: str | None = None
+    canonical_only: bool = False  # neither reposts nor near-copies: one post per message
+    tracker: str | None = None  # posts a tracker holds
 
 
 def _translate(exc: sqlite3.Error, path: Path) -> StoreError | DiskFullError:
@@ -160,7 +106,6 @@ class Store:
         # again. Only write_batch adds to it, after its commit; anything that deletes posts clears it.
         self.recent_uids = KnownUids()
         self._checkpoints: _Checkpoints | None = None  # see background_checkpoints
-        self._rows_per_insert = _rows_per_insert(connection)
         self._incoming_attached = False
 
     @classmethod
@@ -290,23 +235,26 @@ class Store:
         *,
         source_of_skipped: str,
         spool_position: int | None,
-        rows: Sequence[Sequence[Any]] | None = None,
         packed: bytes | None = None,
+        near_copies: Sequence[tuple[str, str]] = (),
     ) -> WriteResult:
         """Store a processed batch and the spool position after it, all or nothing.
 
-        The posts come as Post objects, or as ``rows`` already converted with :func:`post_to_row`,
-        or ``packed`` by :func:`pack_rows` (by a parse worker process); one of the three.
+        The posts come as Post objects or ``packed`` by :func:`tracking.prepare_batch` (by a parse
+        worker process, with tracker matches and timeline counts), not both. ``near_copies`` are
+        (uid, uid of the earlier post it copies) pairs for posts of the batch.
         """
         result = WriteResult()
         now = format_time(datetime.now(UTC))
         connection = self.connection
-        if sum(1 for given in (posts, rows, packed) if given) > 1:
-            msg = "write_batch takes posts, rows or packed rows, only one of them"
+        if posts and packed is not None:
+            msg = "write_batch takes posts or a packed batch, not both"
             raise ValueError(msg)
-        if rows is None:
-            rows = [post_to_row(post) for post in posts]
-        uids: list[str] = [row[0] for row in rows]
+        if posts:
+            prepared = prepare_batch(posts, None)
+            packed = prepared.packed
+            result.duplicates = prepared.dropped
+        uids: list[str] = []
         try:
             if packed is not None:
                 uids = self._receive_packed(packed)
@@ -319,15 +267,13 @@ class Store:
             try:
                 if uids:
                     last_id = connection.execute("SELECT COALESCE(MAX(id), 0) FROM posts").fetchone()[0]
-                    if packed is not None:
-                        result.new = connection.execute(_INSERT_PACKED).rowcount
-                    else:
-                        result.new = _insert_rows(connection, "posts", rows, self._rows_per_insert)
-                    result.duplicates = len(uids) - result.new
+                    result.new = connection.execute(INSERT_PACKED_POSTS).rowcount
+                    result.duplicates += len(uids) - result.new
                     # New rows get ids above the old maximum; index exactly those, in one statement.
                     connection.execute(
                         "INSERT INTO posts_fts(rowid, text) SELECT id, text FROM posts WHERE id > ?", (last_id,)
                     )
+                    result.near_copies = store_tracking(connection, last_id, uids, result.new, near_copies)
                 if quarantined:
                     # The same broken record read again (import --again, a re-read after a crash)
                     # is one quarantine item: the unique index on where and why absorbs it.
@@ -368,12 +314,12 @@ class Store:
         """Load a packed batch into the attached in-memory schema; returns its uids, in order."""
         connection = self.connection
         if not self._incoming_attached:
-            connection.execute(f"ATTACH DATABASE ':memory:' AS {_INCOMING}")
+            connection.execute(f"ATTACH DATABASE ':memory:' AS {INCOMING}")
             self._incoming_attached = True
-        connection.deserialize(packed, name=_INCOMING)
+        connection.deserialize(packed, name=INCOMING)
         cursor = connection.cursor()
         cursor.row_factory = None
-        return [uid for (uid,) in cursor.execute(f"SELECT uid FROM {_INCOMING}.batch ORDER BY rowid")]
+        return [uid for (uid,) in cursor.execute(f"SELECT uid FROM {INCOMING}.batch ORDER BY rowid")]
 
     def start_import(self, path: str, format_name: str) -> int:
         cursor = self._write(
@@ -411,11 +357,183 @@ class Store:
             self.connection.execute("DELETE FROM quarantine")
             self.connection.execute("DELETE FROM skipped_records")
             self.connection.execute("DELETE FROM spool_position")
+            for table in ("post_matches", "amplification", "timeline", "peaks", "tracking_state"):
+                self.connection.execute(f"DELETE FROM {table}")
             self.connection.execute("COMMIT")
         except sqlite3.Error as exc:
             if self.connection.in_transaction:
                 self.connection.execute("ROLLBACK")
             raise _translate(exc, self.path) from exc
+
+    def forget_skipped(self, source: str) -> None:
+        """Drop a source's counts of records that are not posts: it is about to be read again in
+        full (``import --again``), and the new read counts them all again."""
+        self._write("DELETE FROM skipped_records WHERE source = ?", (source,))
+
+    def load_state(self, name: str) -> bytes | None:
+        """Saved state of a tracking stage (see ``save_state``), or None."""
+        row = self.connection.execute("SELECT value FROM tracking_state WHERE name = ?", (name,)).fetchone()
+        return bytes(row[0]) if row else None
+
+    def save_state(self, name: str, value: bytes, *, spool_position: int | None) -> None:
+        self._write(
+            "INSERT INTO tracking_state (name, value, spool_position, saved_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET value = excluded.value, spool_position = excluded.spool_position, "
+            "saved_at = excluded.saved_at",
+            (name, value, spool_position, format_time(datetime.now(UTC))),
+        )
+
+    # -- trackers, timelines, peaks -------------------------------------------------------------
+
+    def rematch_tracker(self, tracker: str, match: MatchRows) -> int:
+        """Apply a tracker (new or changed) to every stored post; returns how many it holds."""
+        return self._in_transaction(lambda: rematch_tracker(self.connection, tracker, match))
+
+    def forget_tracker(self, tracker: str) -> None:
+        self._in_transaction(lambda: forget_tracker(self.connection, tracker))
+
+    def tracker_counts(self) -> dict[str, int]:
+        """Posts held by each tracker (all of them, reposts and copies included)."""
+        rows = self._query(
+            "SELECT tracker, COUNT(DISTINCT post_id) FROM post_matches GROUP BY tracker ORDER BY tracker"
+        )
+        return {str(row[0]): int(row[1]) for row in rows}
+
+    def timeline(
+        self, series: str, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[tuple[str, int, int]]:
+        """(minute, posts, canonical) of a series, oldest first; minutes without posts are left out."""
+        clauses = ["series = ?"]
+        params: list[Any] = [series]
+        if since is not None:
+            clauses.append("minute >= ?")
+            params.append((format_time(since) or "")[:16])
+        if until is not None:
+            clauses.append("minute < ?")
+            params.append((format_time(until) or "")[:16])
+        rows = self._query(
+            f"SELECT minute, posts, canonical FROM timeline WHERE {' AND '.join(clauses)} ORDER BY minute", params
+        )
+        return [(str(row[0]), int(row[1]), int(row[2])) for row in rows]
+
+    def series_names(self, prefix: str = "", *, limit: int = 1000) -> list[tuple[str, int]]:
+        """Series starting with ``prefix`` and their post counts, largest first."""
+        rows = self._query(
+            "SELECT series, SUM(posts) FROM timeline WHERE series >= ? AND series < ? "
+            "GROUP BY series ORDER BY SUM(posts) DESC, series LIMIT ?",
+            (prefix, prefix + "\U0010ffff", limit),
+        )
+        return [(str(row[0]), int(row[1])) for row in rows]
+
+    def replace_peaks(self, series: str, bin_minutes: int, peaks: Sequence[dict[str, Any]]) -> None:
+        """Record the peaks found in a series (each: start_at, peak_at, end_at, raised_at, posts,
+        peak_posts, baseline, score, explanation); a peak recorded before keeps its first
+        ``detected_at`` (when groundspeed first raised it)."""
+        now = format_time(datetime.now(UTC))
+
+        def replace() -> None:
+            known = {
+                str(row[0]): str(row[1])
+                for row in self.connection.execute(
+                    "SELECT start_at, detected_at FROM peaks WHERE series = ? AND bin_minutes = ?",
+                    (series, bin_minutes),
+                )
+            }
+            self.connection.execute("DELETE FROM peaks WHERE series = ? AND bin_minutes = ?", (series, bin_minutes))
+            self.connection.executemany(
+                "INSERT INTO peaks (series, bin_minutes, start_at, peak_at, end_at, raised_at, posts, peak_posts, "
+                "baseline, score, explanation, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        series,
+                        bin_minutes,
+                        peak["start_at"],
+                        peak["peak_at"],
+                        peak.get("end_at"),
+                        peak["raised_at"],
+                        peak["posts"],
+                        peak["peak_posts"],
+                        peak["baseline"],
+                        peak["score"],
+                        json.dumps(peak["explanation"], ensure_ascii=False) if peak.get("explanation") else None,
+                        known.get(peak["start_at"], now),
+                    )
+                    for peak in peaks
+                ],
+            )
+
+        self._in_transaction(replace)
+
+    def peaks(self, series: str, *, bin_minutes: int | None = None) -> list[dict[str, Any]]:
+        """Recorded peaks of a series, oldest first, explanations decoded."""
+        sql = "SELECT * FROM peaks WHERE series = ?"
+        params: list[Any] = [series]
+        if bin_minutes is not None:
+            sql += " AND bin_minutes = ?"
+            params.append(bin_minutes)
+        result = []
+        for row in self._query(sql + " ORDER BY start_at", params):
+            item = dict(row)
+            item["explanation"] = json.loads(item["explanation"]) if item["explanation"] else None
+            result.append(item)
+        return result
+
+    def window_posts(self, tracker: str | None, since: datetime, until: datetime, *, limit: int = 20_000) -> list[Post]:
+        """Posts of a tracker (or all posts) posted in [since, until), oldest first, at most ``limit``."""
+        clauses, params = _filter_sql(PostFilter(since=since, until=until, tracker=tracker), table="posts")
+        rows = self._query(f"SELECT * FROM posts {clauses} ORDER BY created_at LIMIT ?", [*params, limit])
+        return [row_to_post(row) for row in rows]
+
+    def amplification(self, uids: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """(reposts, near-copies) recorded for each of ``uids`` that has any."""
+        found: dict[str, tuple[int, int]] = {}
+        for start in range(0, len(uids), 500):
+            chunk = list(uids[start : start + 500])
+            rows = self._query(
+                f"SELECT uid, reposts, copies FROM amplification WHERE uid IN ({', '.join('?' * len(chunk))})", chunk
+            )
+            found.update({str(row[0]): (int(row[1]), int(row[2])) for row in rows})
+        return found
+
+    def amplifiers(self, uid: str, *, limit: int = 100) -> list[dict[str, Any]]:
+        """Who amplified a post, and when: its reposts and near-copies, oldest first."""
+        rows = self._query(
+            "SELECT uid, author_handle, created_at, "
+            "CASE WHEN reposted_uid = ? THEN 'repost' ELSE 'near-copy' END AS how "
+            "FROM posts WHERE reposted_uid = ? OR near_copy_of = ? ORDER BY created_at LIMIT ?",
+            (uid, uid, uid, limit),
+        )
+        return [dict(row) for row in rows]
+
+    def collapse_summary(self) -> dict[str, int | float]:
+        """How much the duplicate levels collapse: posts, reposts, near-copies, canonical posts."""
+        row = self._query(
+            "SELECT COUNT(*), COALESCE(SUM(kind = 'repost'), 0), COALESCE(SUM(near_copy_of IS NOT NULL), 0), "
+            "COALESCE(SUM(canonical), 0) FROM posts"
+        )[0]
+        total, reposts, copies, canonical = (int(value) for value in row)
+        return {
+            "posts": total,
+            "reposts": reposts,
+            "near_copies": copies,
+            "canonical": canonical,
+            "share_collapsed": round(1 - canonical / total, 4) if total else 0.0,
+        }
+
+    def _in_transaction(self, work: Callable[[], _T]) -> _T:
+        connection = self.connection
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                result = work()
+                connection.execute("COMMIT")
+            except BaseException:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from exc
+        return result
 
     def _write(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         try:
@@ -512,6 +630,8 @@ class Store:
             "skipped_not_posts": sum(skipped.values()),
             "skipped_by_reason": skipped,
             "imports": int(self._query("SELECT COUNT(*) FROM imports")[0][0]),
+            "duplicates_collapsed": self.collapse_summary(),
+            "trackers": self.tracker_counts(),
         }
 
     def quarantine_items(self, *, source: str | None = None, limit: int | None = 100) -> list[dict[str, Any]]:
@@ -644,6 +764,11 @@ def _filter_sql(where: PostFilter, *, table: str) -> tuple[str, list[Any]]:
     if where.source:
         clauses.append(f"{table}.source LIKE ?")
         params.append(f"%{where.source}%")
+    if where.canonical_only:
+        clauses.append(f"{table}.canonical")
+    if where.tracker is not None:
+        clauses.append(f"{table}.id IN (SELECT post_id FROM post_matches WHERE tracker = ?)")
+        params.append(where.tracker)
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 

@@ -99,4 +99,76 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        2,
+        "tracking: tracker matches, near-copies, amplification, timelines, peaks",
+        """
+        -- The first post with the same message (a near-copy: the same text with other hashtags,
+        -- links or mentions, or a copy-paste campaign). Reposts point to theirs by reposted_uid.
+        ALTER TABLE posts ADD COLUMN near_copy_of TEXT;
+        -- 1 for a post that is neither a repost nor a near-copy: what "canonical posts only" shows.
+        ALTER TABLE posts ADD COLUMN canonical INTEGER
+            GENERATED ALWAYS AS (kind != 'repost' AND near_copy_of IS NULL) VIRTUAL;
+        CREATE INDEX posts_near_copy_of ON posts(near_copy_of) WHERE near_copy_of IS NOT NULL;
+
+        -- Which trackers hold a post, and by which rules (one row per rule that matched).
+        CREATE TABLE post_matches (
+            tracker TEXT NOT NULL,
+            post_id INTEGER NOT NULL,              -- posts.id
+            rule TEXT NOT NULL,                    -- e.g. keyword:موسوی, hashtag:iranelection
+            PRIMARY KEY (tracker, post_id, rule)
+        ) WITHOUT ROWID;
+        CREATE INDEX post_matches_post ON post_matches(post_id);
+        CREATE TRIGGER posts_matches_delete AFTER DELETE ON posts BEGIN
+            DELETE FROM post_matches WHERE post_id = old.id;
+        END;
+
+        -- How often a post was amplified: reposts of it, near-copies of it, first and last time.
+        -- Who amplified it: the posts whose reposted_uid or near_copy_of is its uid.
+        CREATE TABLE amplification (
+            uid TEXT PRIMARY KEY,
+            reposts INTEGER NOT NULL DEFAULT 0,
+            copies INTEGER NOT NULL DEFAULT 0,
+            first_at TEXT,
+            last_at TEXT
+        ) WITHOUT ROWID;
+
+        -- Posts per minute in each series (all, platform:x, lang:fa, place:..., hashtag:...,
+        -- tracker:NAME, rule:NAME/RULE); hours and days are sums of minutes. See
+        -- groundspeed.track.series.
+        CREATE TABLE timeline (
+            series TEXT NOT NULL,
+            minute TEXT NOT NULL,                  -- UTC, 2022-09-16T18:04
+            posts INTEGER NOT NULL,
+            canonical INTEGER NOT NULL,            -- of which neither reposts nor near-copies
+            PRIMARY KEY (series, minute)
+        ) WITHOUT ROWID;
+
+        -- Bursts found in the timelines, with when they were raised and why.
+        CREATE TABLE peaks (
+            id INTEGER PRIMARY KEY,
+            series TEXT NOT NULL,
+            bin_minutes INTEGER NOT NULL,
+            start_at TEXT NOT NULL,                -- first bin of the burst, UTC
+            peak_at TEXT NOT NULL,                 -- its busiest bin
+            end_at TEXT,                           -- NULL while it goes on
+            raised_at TEXT NOT NULL,               -- event time at which it was raised
+            posts INTEGER NOT NULL,                -- in the burst
+            peak_posts INTEGER NOT NULL,
+            baseline REAL NOT NULL,                -- posts per bin expected
+            score REAL NOT NULL,
+            explanation TEXT,                      -- JSON: terms, hashtags, links, places, posts
+            detected_at TEXT NOT NULL,             -- wall-clock time it was recorded
+            UNIQUE (series, bin_minutes, start_at)
+        );
+
+        -- Saved state of the tracking stages (the near-copy index), so a restart goes on.
+        CREATE TABLE tracking_state (
+            name TEXT PRIMARY KEY,
+            value BLOB NOT NULL,
+            spool_position INTEGER,
+            saved_at TEXT NOT NULL
+        );
+        """,
+    ),
 ]

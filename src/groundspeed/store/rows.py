@@ -235,4 +235,5 @@ def row_to_post(row: Any) -> Post:
         ),
         annotations=details.annotations,
         raw=raw,
+        near_copy_of=row["near_copy_of"] if "near_copy_of" in row.keys() else None,  # noqa: SIM118 (a Row: `in` sees values)
     )

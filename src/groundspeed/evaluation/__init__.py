@@ -1,0 +1,1 @@
+"""Measuring groundspeed's detectors on labelled crisis datasets (``groundspeed eval``)."""

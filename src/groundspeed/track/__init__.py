@@ -1,0 +1,1 @@
+"""Following a crisis: tracker rules, duplicate collapse, timelines and peaks."""
