@@ -651,6 +651,22 @@ def _register() -> None:
     for command in (tracker_group, peaks, timeline, eval_group):
         cli.add_command(command)
 
+    @tracker_group.result_callback()
+    @click.pass_context
+    def _apply_tracker_changes(ctx: click.Context, /, *_results: object, **_options: object) -> None:
+        # After a change to trackers.toml, the stored posts are matched again (only the trackers
+        # that changed), so a tracker holds what it would have held from the start.
+        if ctx.invoked_subcommand not in ("add", "edit", "remove"):
+            return
+        with _handled(), Workspace(ctx.obj["data"]) as workspace:
+            if not workspace.db_path.exists():
+                return
+            for name, held in workspace.sync_trackers().items():
+                if held is None:
+                    err.print(f"{name}: removed from the database (matches, timelines, bursts)")
+                else:
+                    err.print(f"{name}: {held:,} stored posts match it now")
+
 
 _register()
 

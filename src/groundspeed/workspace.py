@@ -180,6 +180,25 @@ class Workspace:
 
     # -- trackers ---------------------------------------------------------------------------
 
+    def sync_trackers(self) -> dict[str, int | None]:
+        """Bring the database in line with trackers.toml: a tracker that is new or whose rules
+        changed is matched against every stored post again; one removed (or renamed) leaves.
+        Returns, per tracker touched, the posts it now holds (None: removed). Cheap when nothing
+        changed: the rules are compared by fingerprint."""
+        from .track.trackers import load_trackers
+
+        trackers = load_trackers(self.trackers_path) if self.trackers_path.exists() else []
+        store = self.store()
+        applied = store.applied_trackers()
+        changes: dict[str, int | None] = {}
+        for name in sorted(set(applied) - {tracker.name for tracker in trackers}):
+            store.forget_tracker(name)
+            changes[name] = None
+        for tracker in trackers:
+            if applied.get(tracker.name) != tracker.fingerprint():
+                changes[tracker.name] = self.apply_tracker(tracker.name)
+        return changes
+
     def apply_tracker(self, name: str) -> int:
         """Match a tracker (new or changed) against every stored post; returns how many it holds.
 
@@ -191,7 +210,15 @@ class Workspace:
             msg = f"There is no tracker called {name!r} in {self.trackers_path}."
             raise GroundspeedError(msg)
         store = self.store()
-        held = store.rematch_tracker(name, lambda rows: matcher.match_fields_many(PostFields(*row) for row in rows))
+        tracker = next((each for each in matcher.trackers if each.name == name), None)
+        if tracker is None:
+            msg = f"There is no tracker called {name!r} in {self.trackers_path}."
+            raise GroundspeedError(msg)
+        held = store.rematch_tracker(
+            name,
+            lambda rows: matcher.match_fields_many(PostFields(*row) for row in rows),
+            fingerprint=tracker.fingerprint(),
+        )
         detect_peaks(store, "tracker:" + name)
         return held
 
@@ -230,7 +257,12 @@ class Workspace:
         store = self.store()
         store.reset_derived()
         self._near_copies = NearCopyIndex()
-        return self.process_pending(progress=progress)
+        matcher = self.matcher()
+        result = self.process_pending(progress=progress)
+        for tracker in matcher.trackers if matcher is not None else ():
+            store.record_applied_tracker(tracker.name, tracker.fingerprint())  # every post matched just now
+        self.refresh_peaks()
+        return result
 
     # -- importing files --------------------------------------------------------------------
 
@@ -259,6 +291,7 @@ class Workspace:
         report.format, report.format_title = fmt.name, fmt.title
         store = self.store()
         self.process_pending()  # finish anything a crash left in the spool before counting
+        self.sync_trackers()  # trackers edited by hand since: stored posts first, then new ones
         key = f"file:{input_file.path.resolve()}"
         fingerprint = _fingerprint(input_file.path)
         cursor = self._resume_cursor(key, fingerprint, again=again)

@@ -247,3 +247,32 @@ def test_timeline_command_sums_minutes_into_hours(tmp_path: Path) -> None:
     result = runner.invoke(cli, ["--data", data, "timeline", "hashtag:bridgecollapse", "--every", "hour", "-f", "csv"])
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == ["start,posts", "2030-03-03T03:00+00:00,120"]
+
+
+def test_tracker_commands_apply_changes_to_stored_posts(tmp_path: Path) -> None:
+    write_tweets(tmp_path / "t.jsonl", 800)
+    runner = CliRunner()
+    data = str(tmp_path / "data")
+    assert runner.invoke(cli, ["--data", data, "import", str(tmp_path / "t.jsonl")]).exit_code == 0
+
+    def held() -> dict[str, int]:
+        return dict(json.loads(runner.invoke(cli, ["--data", data, "stats", "--json"]).stdout)["trackers"])
+
+    added = runner.invoke(cli, ["--data", data, "tracker", "add", "Net", "--keyword", "internet|اینترنت"])
+    assert added.exit_code == 0, added.output
+    first = held()["Net"]
+    assert first > 0
+    edited = runner.invoke(cli, ["--data", data, "tracker", "edit", "Net", "--add-keyword", "tehran|تهران"])
+    assert edited.exit_code == 0, edited.output
+    assert held()["Net"] > first
+    # An edit by hand is noticed by the next import.
+    path = Path(data) / "trackers.toml"
+    path.write_text('[trackers."Net"]\nkeywords = ["internet"]\n', encoding="utf-8")
+    write_tweets(tmp_path / "more.jsonl", 10, seed=99)
+    assert runner.invoke(cli, ["--data", data, "import", str(tmp_path / "more.jsonl")]).exit_code == 0
+    assert 0 < held()["Net"] < first
+    assert timeline(Path(data)) == recomputed(Path(data))
+    removed = runner.invoke(cli, ["--data", data, "tracker", "remove", "Net", "--yes"])
+    assert removed.exit_code == 0, removed.output
+    assert "Net" not in held()
+    assert not [key for key in timeline(Path(data)) if "Net" in key[0]]

@@ -39,6 +39,7 @@ from .tracking import (
 )
 
 _T = TypeVar("_T")
+_TRACKER_STATE = "tracker:"  # tracking_state rows "tracker:NAME": the fingerprint of the rules applied
 
 # A batch parsed in a worker process travels to the writer as a small SQLite database (see
 # tracking.pack_batch). The worker pays for binding the values, in parallel; the writer copies
@@ -385,12 +386,43 @@ class Store:
 
     # -- trackers, timelines, peaks -------------------------------------------------------------
 
-    def rematch_tracker(self, tracker: str, match: MatchRows) -> int:
-        """Apply a tracker (new or changed) to every stored post; returns how many it holds."""
-        return self._in_transaction(lambda: rematch_tracker(self.connection, tracker, match))
+    def rematch_tracker(self, tracker: str, match: MatchRows, *, fingerprint: str) -> int:
+        """Apply a tracker (new or changed) to every stored post; returns how many it holds.
+        ``fingerprint`` identifies its rules (see :meth:`applied_trackers`)."""
+
+        def rematch() -> int:
+            held = rematch_tracker(self.connection, tracker, match)
+            self.connection.execute(
+                "INSERT INTO tracking_state (name, value, saved_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET value = excluded.value, saved_at = excluded.saved_at",
+                (_TRACKER_STATE + tracker, fingerprint.encode(), format_time(datetime.now(UTC))),
+            )
+            return held
+
+        return self._in_transaction(rematch)
 
     def forget_tracker(self, tracker: str) -> None:
-        self._in_transaction(lambda: forget_tracker(self.connection, tracker))
+        def forget() -> None:
+            forget_tracker(self.connection, tracker)
+            self.connection.execute("DELETE FROM tracking_state WHERE name = ?", (_TRACKER_STATE + tracker,))
+
+        self._in_transaction(forget)
+
+    def record_applied_tracker(self, tracker: str, fingerprint: str) -> None:
+        """Note that every stored post was matched with these rules of the tracker."""
+        self._write(
+            "INSERT INTO tracking_state (name, value, saved_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET value = excluded.value, saved_at = excluded.saved_at",
+            (_TRACKER_STATE + tracker, fingerprint.encode(), format_time(datetime.now(UTC))),
+        )
+
+    def applied_trackers(self) -> dict[str, str]:
+        """Trackers whose matches the database holds, with the fingerprint of the rules applied."""
+        rows = self._query(
+            "SELECT substr(name, ?), value FROM tracking_state WHERE name >= ? AND name < ?",
+            (len(_TRACKER_STATE) + 1, _TRACKER_STATE, _TRACKER_STATE[:-1] + chr(ord(_TRACKER_STATE[-1]) + 1)),
+        )
+        return {str(row[0]): bytes(row[1]).decode() for row in rows}
 
     def tracker_counts(self) -> dict[str, int]:
         """Posts held by each tracker (all of them, reposts and copies included)."""

@@ -81,6 +81,7 @@ import hashlib
 import json
 import math
 import re
+import sys
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -635,7 +636,7 @@ class Matcher:
         scan = self._terms.automaton is not None
         texts = [row[0] or "" for row in rows]
         ends, in_texts = self._text_hits(texts) if scan else ([], [])
-        ends.append(-1)  # a sentinel: no more hits
+        ends.append(sys.maxsize)  # a sentinel past the last text
         next_hit = 0
         text_end = -1  # where the current post's text ends in the joined texts
         tag_memo, handle_memo, place_memo = self._tag_slots, self._handle_slots, self._place_text
@@ -651,7 +652,7 @@ class Matcher:
             hits = scratch
             hits.clear()
             text_end += len(texts[index]) + 1
-            while -1 < ends[next_hit] < text_end:
+            while ends[next_hit] < text_end:
                 hits += in_texts[next_hit]
                 next_hit += 1
             if hashtags and scan:
