@@ -33,6 +33,7 @@ from .tracking import (
     INSERT_PACKED_POSTS,
     MatchRows,
     forget_tracker,
+    mark_incoming_near_copies,
     prepare_batch,
     rematch_tracker,
     store_tracking,
@@ -268,13 +269,15 @@ class Store:
             try:
                 if uids:
                     last_id = connection.execute("SELECT COALESCE(MAX(id), 0) FROM posts").fetchone()[0]
+                    if near_copies:
+                        mark_incoming_near_copies(connection, near_copies)
                     result.new = connection.execute(INSERT_PACKED_POSTS).rowcount
                     result.duplicates += len(uids) - result.new
                     # New rows get ids above the old maximum; index exactly those, in one statement.
                     connection.execute(
                         "INSERT INTO posts_fts(rowid, text) SELECT id, text FROM posts WHERE id > ?", (last_id,)
                     )
-                    result.near_copies = store_tracking(connection, last_id, uids, result.new, near_copies)
+                    result.near_copies = store_tracking(connection, last_id, uids, result.new, bool(near_copies))
                 if quarantined:
                     # The same broken record read again (import --again, a re-read after a crash)
                     # is one quarantine item: the unique index on where and why absorbs it.
@@ -314,9 +317,12 @@ class Store:
     def _receive_packed(self, packed: bytes) -> list[str]:
         """Load a packed batch into the attached in-memory schema; returns its uids, in order."""
         connection = self.connection
-        if not self._incoming_attached:
-            connection.execute(f"ATTACH DATABASE ':memory:' AS {INCOMING}")
-            self._incoming_attached = True
+        # A fresh attachment for every batch: deserializing over a batch that was written to
+        # (near-copy marks) made SQLite 3.40 report the next one as malformed once it had to grow.
+        if self._incoming_attached:
+            connection.execute(f"DETACH DATABASE {INCOMING}")
+        connection.execute(f"ATTACH DATABASE ':memory:' AS {INCOMING}")
+        self._incoming_attached = True
         connection.deserialize(packed, name=INCOMING)
         cursor = connection.cursor()
         cursor.row_factory = None

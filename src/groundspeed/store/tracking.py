@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
@@ -35,7 +36,7 @@ INCOMING = "incoming"
 _ROW_PLACEHOLDERS = f"({', '.join('?' * len(POST_COLUMNS))})"
 
 _PACKED_SCHEMA = f"""
-CREATE TABLE batch ({", ".join(POST_COLUMNS)});
+CREATE TABLE batch ({", ".join(POST_COLUMNS)}, near_copy_of);
 CREATE TABLE matches (uid, tracker, rule);
 CREATE TABLE counts (series, minute, posts, canonical);
 CREATE TABLE amplified (uid, reposts, first_at, last_at);
@@ -57,7 +58,7 @@ def pack_batch(
     connection = apsw.Connection(":memory:")
     try:
         connection.execute(_PACKED_SCHEMA + "BEGIN;")
-        connection.executemany(f"INSERT INTO batch VALUES {_ROW_PLACEHOLDERS}", rows)
+        connection.executemany(f"INSERT INTO batch ({', '.join(POST_COLUMNS)}) VALUES {_ROW_PLACEHOLDERS}", rows)
         if matches:
             connection.executemany("INSERT INTO matches VALUES (?, ?, ?)", matches)
         if counts:
@@ -70,7 +71,8 @@ def pack_batch(
                 "INSERT INTO amplified VALUES (?, ?, ?, ?)",
                 [(uid, reposts, first, last) for uid, (reposts, first, last) in amplified.items()],
             )
-        connection.execute("COMMIT")
+        # The writer looks rows up by uid (near-copies, duplicates): built here, in parallel.
+        connection.execute("CREATE INDEX batch_uid ON batch(uid); CREATE INDEX matches_uid ON matches(uid); COMMIT")
         data = connection.serialize("main")
         assert data is not None  # a database with tables is never empty
         return data
@@ -120,13 +122,22 @@ def prepare_batch(posts: Sequence[Post], matcher: BatchMatcher | None) -> Prepar
 # ON CONFLICT (uid) DO NOTHING, not INSERT OR IGNORE: OR IGNORE would also skip rows that break a
 # NOT NULL constraint, silently dropping a bad post instead of failing the batch.
 INSERT_PACKED_POSTS = (
-    f"INSERT INTO posts ({', '.join(POST_COLUMNS)}) SELECT {', '.join(POST_COLUMNS)} FROM {INCOMING}.batch "
-    "WHERE true ORDER BY rowid ON CONFLICT (uid) DO NOTHING"
+    f"INSERT INTO posts ({', '.join(POST_COLUMNS)}, near_copy_of) SELECT {', '.join(POST_COLUMNS)}, near_copy_of "
+    f"FROM {INCOMING}.batch WHERE true ORDER BY rowid ON CONFLICT (uid) DO NOTHING"
 )
 
 
+def mark_incoming_near_copies(connection: sqlite3.Connection, near_copies: Sequence[tuple[str, str]]) -> None:
+    """Before the batch's posts are copied in: which of them are near-copies, of which post. Only
+    posts new to the store keep the mark (a post stored before stays as it was)."""
+    connection.executemany(
+        f"UPDATE {INCOMING}.batch SET near_copy_of = ? WHERE uid = ?",
+        [(original, uid) for uid, original in near_copies],
+    )
+
+
 def store_tracking(
-    connection: sqlite3.Connection, last_id: int, uids: Sequence[str], new: int, near_copies: Sequence[tuple[str, str]]
+    connection: sqlite3.Connection, last_id: int, uids: Sequence[str], new: int, near_copies: bool
 ) -> int:
     """After the batch's posts went in (ids above ``last_id``): matches, near-copies, amplification
     and timeline counts, inside the caller's transaction. Returns how many near-copies were new."""
@@ -154,7 +165,7 @@ def store_tracking(
     delta_amplified: dict[str, int] = {}
     if new < len(uids):
         _take_back_duplicates(plain, last_id, delta_counts, delta_amplified)
-    copies = _mark_near_copies(plain, last_id, near_copies, delta_counts) if near_copies else 0
+    copies = _near_copy_corrections(plain, last_id, delta_counts) if near_copies else 0
     if delta_counts:
         plain.executemany(
             "INSERT INTO timeline (series, minute, posts, canonical) VALUES (?, ?, ?, ?) "
@@ -207,41 +218,40 @@ def _take_back_duplicates(plain: sqlite3.Cursor, last_id: int, counts: Counts, a
             add_post(counts, _series_of(row, matches.get(uid, {})), created_at[:16], kind != "repost", -1)
 
 
-def _mark_near_copies(
-    plain: sqlite3.Cursor, last_id: int, near_copies: Sequence[tuple[str, str]], counts: Counts
-) -> int:
-    """Mark new posts as near-copies of earlier ones; they stop counting as canonical."""
-    plain.executemany(
-        "UPDATE posts SET near_copy_of = ? WHERE uid = ? AND id > ?",
-        [(original, uid, last_id) for uid, original in near_copies],
-    )
-    # Only posts new in this batch are marked: one stored before keeps what it was.
-    marked = [
-        uid for (uid,) in plain.execute("SELECT uid FROM posts WHERE id > ? AND near_copy_of IS NOT NULL", (last_id,))
-    ]
-    if not marked:
+def _near_copy_corrections(plain: sqlite3.Cursor, last_id: int, counts: Counts) -> int:
+    """New posts marked as near-copies: they stop counting as canonical, and their originals count
+    them as copies. Returns how many there were."""
+    rows = plain.execute(
+        "SELECT id, platform, lang, place_name, hashtags, created_at, near_copy_of FROM posts "
+        "WHERE id > ? AND near_copy_of IS NOT NULL",
+        (last_id,),
+    ).fetchall()
+    if not rows:
         return 0
-    originals = dict(near_copies)
-    matches = _matches_of(plain, marked)
-    rows: list[Any] = []
-    for start in range(0, len(marked), 500):
-        chunk = marked[start : start + 500]
-        marks = ", ".join("?" * len(chunk))
-        rows += plain.execute(f"SELECT {_BATCH_FIELDS} FROM {INCOMING}.batch AS b WHERE b.uid IN ({marks})", chunk)
+    ids = {row[0] for row in rows}
+    matches: dict[int, dict[str, list[str]]] = {}
+    for post_id, tracker, rule in plain.execute(
+        "SELECT post_id, tracker, rule FROM post_matches WHERE post_id > ? ORDER BY post_id, tracker, rule", (last_id,)
+    ):
+        if post_id in ids:
+            matches.setdefault(post_id, {}).setdefault(tracker, []).append(rule)
+    alike: Counter[tuple[Any, ...]] = Counter()
     copies: dict[str, list[Any]] = {}
-    for row in rows:
-        uid, created_at = row[0], row[5]
+    for post_id, platform, lang, place_name, hashtags, created_at, original in rows:
         if created_at:
-            keys = _series_of(row, matches.get(uid, {}))
-            for key in keys:  # still a post; no longer canonical
-                slot = counts.setdefault((key, created_at[:16]), [0, 0])
-                slot[1] -= 1
-        tally = copies.setdefault(originals[uid], [0, None, None])
+            found = tuple((tracker, tuple(rules)) for tracker, rules in matches.get(post_id, {}).items())
+            alike[(created_at[:16], platform, lang, place_name, hashtags, found)] += 1
+        tally = copies.setdefault(original, [0, None, None])
         tally[0] += 1
         if created_at and (tally[1] is None or created_at < tally[1]):
             tally[1] = created_at
         if created_at and (tally[2] is None or created_at > tally[2]):
             tally[2] = created_at
+    for (minute, platform, lang, place_name, hashtags, found), number in alike.items():
+        keys = post_series(platform, lang, place_name, json.loads(hashtags) if hashtags else (), found)
+        for key in keys:  # still posts; no longer canonical
+            slot = counts.setdefault((key, minute), [0, 0])
+            slot[1] -= number
     plain.executemany(
         "INSERT INTO amplification (uid, copies, first_at, last_at) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (uid) DO UPDATE SET copies = copies + excluded.copies, "
@@ -249,7 +259,7 @@ def _mark_near_copies(
         "last_at = max(coalesce(last_at, excluded.last_at), coalesce(excluded.last_at, last_at))",
         [(original, count, first, last) for original, (count, first, last) in copies.items()],
     )
-    return len(marked)
+    return len(rows)
 
 
 # -- trackers applied to stored posts (backfill) ---------------------------------------------
