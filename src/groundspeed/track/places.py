@@ -21,7 +21,7 @@ import difflib
 import functools
 import json
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Literal
@@ -182,10 +182,6 @@ def _place_from_json(item: dict[str, Any]) -> Place:
 def gazetteer_from_json(data: bytes | str) -> Gazetteer:
     """A gazetteer from JSON in the ``places.json`` shape (``{"places": [...]}``)."""
     return Gazetteer(tuple(_place_from_json(item) for item in json.loads(data)["places"]))
-
-
-def make_gazetteer(places: Iterable[Place]) -> Gazetteer:
-    return Gazetteer(tuple(places))
 
 
 @functools.cache

@@ -541,6 +541,7 @@ class Matcher:
         self._tag_slots: dict[str, tuple[int, ...]] = {}
         self._handle_slots: dict[str, tuple[int, ...]] = {}
         self._place_text: dict[str, tuple[int, ...]] = {}
+        self._decided: dict[tuple[str | int | None, ...], tuple[TrackerMatch, ...]] = {}
         # Per language as the post gives it: each tracker's filter answer (languages are few).
         self._language_results: dict[str | None, list[tuple[str, ...] | None]] = {}
 
@@ -667,10 +668,12 @@ class Matcher:
             if lat is not None and lon is not None and geo and not _coarse(place_bbox):
                 hits += [slot for box, place, slot in geo if _in_shape(box, place, lat, lon)]
             if by_place_text:
-                for text in (place_name, location):
-                    if text:
-                        found = place_memo.get(text)
-                        hits += self._place_text_hits(text) if found is None else found
+                if place_name:
+                    found = place_memo.get(place_name)
+                    hits += self._place_text_hits(place_name) if found is None else found
+                if location:
+                    found = place_memo.get(location)
+                    hits += self._place_text_hits(location) if found is None else found
             results.append(self._decide(hits, lang) if hits or always else [])
         return results
 
@@ -744,6 +747,18 @@ class Matcher:
         return slots
 
     def _decide(self, hits: list[int], lang: str | None) -> list[TrackerMatch]:  # lang as the post has it
+        """The trackers holding a post, from its rule hits and language. The answer depends on
+        nothing else, and the same few combinations come back again and again (a hashtag and a
+        language), so answers are remembered."""
+        key = (lang, *hits)
+        decided = self._decided.get(key)
+        if decided is None:
+            if len(self._decided) >= _MEMO_LIMIT:
+                self._decided.clear()
+            decided = self._decided[key] = self._group(hits, lang)
+        return list(decided)
+
+    def _group(self, hits: list[int], lang: str | None) -> tuple[TrackerMatch, ...]:
         """Group rule hits by tracker, drop excluded trackers, apply the language filters.
 
         Slots are numbered tracker by tracker, includes before exclusions, so sorted hits come
@@ -752,12 +767,6 @@ class Matcher:
         extras = self._language_results.get(lang)
         if extras is None:
             extras = self._language_filter(lang)
-        if len(hits) == 1 and not self._filter_only:  # the most common case, made cheap
-            slot = hits[0]
-            extra = extras[self._slot_tracker[slot]]
-            if extra is None or self._slot_excludes[slot]:
-                return []
-            return [TrackerMatch(self._names[self._slot_tracker[slot]], (self._slot_rule[slot], *extra))]
         slot_tracker, slot_rule, slot_excludes = self._slot_tracker, self._slot_rule, self._slot_excludes
         found: list[tuple[int, list[str]]] = []  # tracker, include rule ids
         excluded: set[int] = set()
@@ -781,7 +790,7 @@ class Matcher:
             extra = extras[tracker]
             if extra is not None and tracker not in excluded:
                 matches.append(TrackerMatch(self._names[tracker], (*rule_ids, *extra)))
-        return matches
+        return tuple(matches)
 
     def _language_filter(self, lang: str | None) -> list[tuple[str, ...] | None]:
         """Each tracker's language answer for a post language, as written by the platform."""
