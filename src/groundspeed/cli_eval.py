@@ -14,6 +14,7 @@ import click
 
 from . import __version__
 from .errors import GroundspeedError
+from .evaluation import stories as story_eval
 from .evaluation.peaks import DATASETS, Settings, dumps, evaluate, settings_description
 
 _BIN_RE = re.compile(r"^\s*(\d+)\s*([smh])\s*$")
@@ -98,3 +99,46 @@ def peaks_command(directory: Path, dataset: str, bin_size: str, rounds: int, see
         "seconds": round(time.monotonic() - began, 1),
     }
     click.echo(dumps(report))
+
+
+@eval_group.command("stories")
+@click.argument("directories", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--seed", default=0, show_default=True, help="Seed for where each event starts in the week; same seed, same report."
+)
+@click.option("--no-baselines", is_flag=True, help="Skip the two baselines (faster).")
+def stories_command(directories: tuple[Path, ...], seed: int, no_baselines: bool) -> None:
+    """How well posts are grouped into stories, and new stories flagged, on past crises.
+
+    Every event of every DIR is replayed into one week-long stream (each event starts at a random
+    time in the week, its own order kept), retweets left out. groundspeed groups the posts into
+    stories as they arrive; the stories are then compared with the true events:
+
+    \b
+      - are the stories pure (bcubed_precision: one crisis per story)?
+      - is each crisis kept together (bcubed_recall), and overall (bcubed_f1, nmi)?
+      - is the start of each crisis flagged as a new story that grows (first_story_recall)?
+      - how fast (posts_per_second) and how much memory (peak_rss_mb)?
+
+    Side by side, under "baselines": the published Petrović method and k-means told the true number
+    of events. DIR is laid out like shared/data/crisislex_t26_streams, crisislex_t6 or humaid.
+    Prints one JSON object; progress goes to standard error. Example:
+
+    \b
+        groundspeed eval stories shared/data/crisislex_t6 shared/data/humaid > stories.json
+    """
+    began = time.monotonic()
+    try:
+        report = story_eval.evaluate(
+            directories, seed=seed, baselines=not no_baselines, progress=lambda message: click.echo(message, err=True)
+        )
+    except GroundspeedError as exc:
+        raise click.ClickException(str(exc)) from None
+    report = {
+        "directories": [str(directory) for directory in directories],
+        "software": f"groundspeed {__version__}",
+        **report,
+        "settings": story_eval.settings_description(seed),
+        "seconds": round(time.monotonic() - began, 1),
+    }
+    click.echo(story_eval.dumps(report))

@@ -269,8 +269,7 @@ class Store:
             try:
                 if uids:
                     last_id = connection.execute("SELECT COALESCE(MAX(id), 0) FROM posts").fetchone()[0]
-                    if near_copies:
-                        mark_incoming_near_copies(connection, near_copies)
+                    mark_incoming_near_copies(connection, near_copies)  # none: empties the last batch's
                     result.new = connection.execute(INSERT_PACKED_POSTS).rowcount
                     result.duplicates += len(uids) - result.new
                     # New rows get ids above the old maximum; index exactly those, in one statement.
