@@ -696,7 +696,10 @@ class Store:
         return problems
 
 
-_WAL_FRAMES = 16_384  # pages (64 MiB): the write-ahead log size past which a commit waits for the checkpoint
+_WAL_FRAMES = 65_536  # pages (256 MiB): the write-ahead log size past which a commit waits for the checkpoint
+# Checkpoint after this many commits, not after each: a page written by several commits (index and
+# full-text pages are, batch after batch) is then copied into the database once, not each time.
+_COMMITS_PER_CHECKPOINT = 4
 _CATCH_UP_SECONDS = 5.0  # at most (a reader holding an old snapshot can keep a checkpoint from finishing)
 
 
@@ -709,6 +712,7 @@ class _Checkpoints:
         self._caught_up = threading.Event()
         self._stopping = False
         self._log_frames = 0
+        self._commits = 0
         self._thread = threading.Thread(target=self._run, name="groundspeed-checkpoint", daemon=True)
 
     def start(self) -> None:
@@ -716,8 +720,11 @@ class _Checkpoints:
 
     def committed(self) -> None:
         """Called by the writer after each commit."""
-        self._caught_up.clear()
-        self._wanted.set()
+        self._commits += 1
+        if self._commits >= _COMMITS_PER_CHECKPOINT:
+            self._commits = 0
+            self._caught_up.clear()
+            self._wanted.set()
 
     def keep_log_short(self) -> None:
         """Called by the writer before a transaction: wait for the checkpoint when the log is long."""
