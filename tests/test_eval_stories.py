@@ -61,8 +61,8 @@ def test_command_prints_one_json_object_with_the_figures() -> None:
     assert report["posts"] == 72
     assert report["events"] == 3
     assert set(report["baselines"]) == {"petrovic_lsh", "kmeans_true_k"}
-    assert REQUIRED <= set(report["baselines"]["petrovic_lsh"])
-    assert REQUIRED <= set(report["baselines"]["kmeans_true_k"])
+    assert set(report["baselines"]["petrovic_lsh"]) >= REQUIRED
+    assert set(report["baselines"]["kmeans_true_k"]) >= REQUIRED
     assert report["bcubed_precision"] >= 0.9
     assert report["first_story_recall"] >= 2 / 3
 

@@ -93,22 +93,27 @@ class Vectoriser:
         self._ids: dict[str, int] = {}
 
     def _feature(self, word: str) -> int:
-        found = self._ids.get(word)
-        if found is None:
-            if len(self._ids) >= 1_000_000:
-                self._ids.clear()
-            found = self._ids[word] = zlib.crc32(word.encode()) & (self.n_features - 1)
+        """The feature of a word, -1 for a word left out (one letter, digits only, a function word)."""
+        if len(self._ids) >= 1_000_000:
+            self._ids.clear()
+        key = word.strip("_")
+        if len(key) < 2 or key in _STOPWORDS or key.isdigit():
+            found = -1
+        else:
+            found = zlib.crc32(key.encode()) & (self.n_features - 1)
+        self._ids[word] = found
         return found
 
     def features(self, text: str) -> dict[int, int]:
         """Term counts of one normalised text, by feature."""
         counts: dict[int, int] = {}
-        feature = self._feature
-        for word in _WORD_RE.findall(_MENTION_RE.sub(" ", text)):
-            if len(word) < 2 or word in _STOPWORDS or word.isdigit():
-                continue
-            key = feature(word.strip("_"))
-            counts[key] = counts.get(key, 0) + 1
+        known = self._ids.get
+        for word in _WORD_RE.findall(_MENTION_RE.sub(" ", text) if "@" in text or "＠" in text else text):
+            key = known(word)
+            if key is None:
+                key = self._feature(word)
+            if key >= 0:
+                counts[key] = counts.get(key, 0) + 1
         return counts
 
     def transform(self, texts: Sequence[str], learn: bool = True) -> tuple[IntArray, FloatArray, IntArray]:
