@@ -448,6 +448,7 @@ class _Answer(msgspec.Struct, array_like=True):
 
     packed: bytes = b""
     candidates: list[tuple[str, str]] = []  # (uid, text) of posts that may be near-copies
+    uids: list[str] = []  # of the packed rows, in order
     quarantined: list[QuarantineTuple] = []
     skipped: dict[str, int] = {}
     duplicates: int = 0
@@ -499,6 +500,7 @@ def _parse_worker(
             answer = _Answer(
                 packed=prepared.packed or b"",
                 candidates=prepared.candidates,
+                uids=prepared.uids,
                 quarantined=[(q.source, q.locator, q.reason, q.path, q.seq, q.excerpt) for q in parsed.quarantined],
                 skipped=dict(parsed.skipped),
                 duplicates=parsed.duplicates + prepared.dropped,
@@ -715,6 +717,7 @@ class _BatchWriter:
                 spool_position=position,
                 packed=prepared.packed,
                 near_copies=near_copies,
+                packed_uids=prepared.uids,
             )
             self.timings["store"] += time.perf_counter() - tick
         except BaseException:
@@ -763,6 +766,7 @@ class _BatchWriter:
                 spool_position=position,
                 packed=answer.packed or None,
                 near_copies=near_copies,
+                packed_uids=answer.uids,
             )
             self.timings["store"] += time.perf_counter() - tick
         except BaseException:

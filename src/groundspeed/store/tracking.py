@@ -92,6 +92,7 @@ class PreparedBatch:
     packed: bytes | None = None
     candidates: list[tuple[str, str]] = field(default_factory=list)
     dropped: int = 0
+    uids: list[str] = field(default_factory=list)  # of the packed rows, in order
 
 
 def prepare_batch(posts: Sequence[Post], matcher: BatchMatcher | None) -> PreparedBatch:
@@ -115,6 +116,7 @@ def prepare_batch(posts: Sequence[Post], matcher: BatchMatcher | None) -> Prepar
         packed=pack_batch(rows, match_rows, counts, amplified),
         candidates=[(post.uid, post.text) for post in distinct if post.kind != "repost" and post.text],
         dropped=len(posts) - len(distinct),
+        uids=list(unique),
     )
 
 
