@@ -46,6 +46,8 @@ COMMANDS = {
     "peaks": "Bursts of posts in a tracker",
     "timeline": "Posts over time",
     "eval": "Measure how well",
+    "stories": "Stories: posts about the same thing",
+    "story": "One story",
 }
 
 

@@ -197,8 +197,9 @@ def import_command(
             if not as_json and report.status not in ("failed", "not a post file"):
                 _print_report(report)
         if any(report.new for report in reports):
-            with _handled():  # bursts in the new posts: see `groundspeed peaks`
+            with _handled():  # bursts and stories in the new posts: see `groundspeed peaks`, `stories`
                 found = workspace.refresh_peaks()
+                workspace.update_stories()
             if not as_json and any(found.values()):
                 err.print(
                     "Bursts: "
@@ -646,9 +647,10 @@ def demo(ctx: click.Context) -> None:
 def _register() -> None:
     from .cli_eval import eval_group
     from .cli_peaks import peaks, timeline
+    from .cli_stories import stories, story
     from .cli_tracker import tracker_group
 
-    for command in (tracker_group, peaks, timeline, eval_group):
+    for command in (tracker_group, peaks, timeline, stories, story, eval_group):
         cli.add_command(command)
 
     @tracker_group.result_callback()

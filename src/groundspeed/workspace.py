@@ -27,6 +27,7 @@ from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -42,12 +43,15 @@ from .parse import KnownUids, LayeredUids, ParsedBatch, QuarantineItem, parse_fr
 from .spool import FrameBody, Spool
 from .store import PreparedBatch, Store, WriteResult, prepare_batch
 from .track.detect import detect_peaks
+from .track.explain import key_terms
 from .track.nearcopy import NearCopyIndex
 from .track.rules import Matcher, PostFields
+from .track.stories import StoryDetector
 
 DEFAULT_DIR_NAME = "groundspeed-data"
 FINGERPRINT_BYTES = 64 * 1024
 _NEAR_COPY_STATE = "near_copies"
+_STORIES_STATE = "stories"
 WORKERS_ENV = "GROUNDSPEED_WORKERS"  # parse processes for imports; 0 parses in the importing process
 MAX_WORKERS = 4
 
@@ -109,6 +113,11 @@ Progress = Callable[[str, int, int | None], None]  # (what, done, total) in byte
 
 def _noop_progress(what: str, done: int, total: int | None) -> None:
     return None
+
+
+def _epoch(created_at: str | None) -> float:
+    """Seconds since 1970 of a stored time (0 when unknown: such posts age out first)."""
+    return datetime.fromisoformat(created_at).timestamp() if created_at else 0.0
 
 
 def _now_us() -> int:
@@ -232,6 +241,39 @@ class Workspace:
         series = ["all", *(name for name, _count in store.series_names("tracker:"))]
         return {name: len(detect_peaks(store, name)) for name in series}
 
+    # -- stories ------------------------------------------------------------------------------
+
+    def update_stories(self, *, batch: int = 1000) -> int:
+        """Group the canonical posts stored since the last run into stories (first story
+        detection), in the order they were stored. Returns how many posts were placed."""
+        store = self.store()
+        saved = store.load_state(_STORIES_STATE)
+        detector = StoryDetector.loads(saved) if saved is not None else StoryDetector()
+        position = store.stories_position()
+        placed = 0
+        while rows := store.canonical_posts_after(position, batch):
+            known_aliases = dict(detector.aliases)
+            ids = {uid: post_id for post_id, uid, _text, _created, _lang in rows}
+            assignments = detector.add(
+                [row[1] for row in rows],
+                [row[2] for row in rows],
+                [_epoch(row[3]) for row in rows],
+                [row[4] for row in rows],
+            )
+            merged = {
+                old: detector.resolve(new) for old, new in detector.aliases.items() if known_aliases.get(old) != new
+            }
+            position = rows[-1][0]
+            store.record_stories(
+                [(ids[each.uid], detector.resolve(each.story), each.new, each.novelty) for each in assignments],
+                merged,
+                position=position,
+                detector_state=detector.dumps(),
+                terms_of=key_terms,
+            )
+            placed += len(rows)
+        return placed
+
     # -- processing the spool ---------------------------------------------------------------
 
     def process_pending(self, report: ImportReport | None = None, progress: Progress = _noop_progress) -> WriteResult:
@@ -262,6 +304,7 @@ class Workspace:
         for tracker in matcher.trackers if matcher is not None else ():
             store.record_applied_tracker(tracker.name, tracker.fingerprint())  # every post matched just now
         self.refresh_peaks()
+        self.update_stories()
         return result
 
     # -- importing files --------------------------------------------------------------------

@@ -28,6 +28,7 @@ from ..parse import KnownUids, QuarantineItem
 from ..text import fold
 from .migrations import MIGRATIONS
 from .rows import format_time, row_to_post
+from .stories import apply_edits, canonical_posts_after, newest_post_time, record_assignments, refresh_stories
 from .tracking import (
     INCOMING,
     INSERT_PACKED_POSTS,
@@ -40,6 +41,9 @@ from .tracking import (
 )
 
 _T = TypeVar("_T")
+_STORY_JSON = ("terms", "languages", "places", "platforms", "trackers")
+_STORIES_STATE = "stories"  # tracking_state: the story detector's saved state
+_STORIES_POSITION = "stories.position"  # tracking_state: posts.id of the last post it saw
 _TRACKER_STATE = "tracker:"  # tracking_state rows "tracker:NAME": the fingerprint of the rules applied
 
 # A batch parsed in a worker process travels to the writer as a small SQLite database (see
@@ -367,7 +371,16 @@ class Store:
             self.connection.execute("DELETE FROM quarantine")
             self.connection.execute("DELETE FROM skipped_records")
             self.connection.execute("DELETE FROM spool_position")
-            for table in ("post_matches", "amplification", "timeline", "peaks", "tracking_state"):
+            # story_edits stay: an analyst's merges and splits are applied again to the new stories.
+            for table in (
+                "post_matches",
+                "amplification",
+                "timeline",
+                "peaks",
+                "tracking_state",
+                "post_stories",
+                "stories",
+            ):
                 self.connection.execute(f"DELETE FROM {table}")
             self.connection.execute("COMMIT")
         except sqlite3.Error as exc:
@@ -560,6 +573,112 @@ class Store:
             "canonical": canonical,
             "share_collapsed": round(1 - canonical / total, 4) if total else 0.0,
         }
+
+    # -- stories ---------------------------------------------------------------------------------
+
+    def stories_position(self) -> int:
+        """posts.id of the last canonical post the story stage has seen."""
+        value = self.load_state(_STORIES_POSITION)
+        return int(value.decode()) if value else 0
+
+    def canonical_posts_after(self, after_id: int, limit: int) -> list[tuple[int, str, str, str | None, str | None]]:
+        return canonical_posts_after(self.connection, after_id, limit)
+
+    def record_stories(
+        self,
+        assignments: Sequence[tuple[int, int, bool, float]],
+        merged: dict[int, int],
+        *,
+        position: int,
+        detector_state: bytes,
+        terms_of: Callable[[list[str]], list[str]],
+    ) -> int:
+        """Store a batch of story assignments, the detector's merges and its state, apply the
+        analysts' edits again and refresh the touched stories, in one transaction."""
+
+        def record() -> int:
+            touched = record_assignments(self.connection, assignments, merged)
+            touched |= apply_edits(self.connection)
+            now = newest_post_time(self.connection) or datetime.now(UTC)
+            refresh_stories(self.connection, touched, now, terms_of)
+            stamp = format_time(datetime.now(UTC))
+            self.connection.executemany(
+                "INSERT INTO tracking_state (name, value, saved_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET value = excluded.value, saved_at = excluded.saved_at",
+                [(_STORIES_STATE, detector_state, stamp), (_STORIES_POSITION, str(position).encode(), stamp)],
+            )
+            return len(touched)
+
+        return self._in_transaction(record)
+
+    def edit_stories(self, action: str, post_uids: Sequence[str], terms_of: Callable[[list[str]], list[str]]) -> None:
+        """An analyst's merge (the stories of these posts are one) or split (these posts are a
+        story of their own); kept, by post uid, across reprocessing."""
+        if action not in ("merge", "split"):
+            msg = f"a story edit is a merge or a split, not {action!r}"
+            raise ValueError(msg)
+
+        def edit() -> None:
+            self.connection.execute(
+                "INSERT INTO story_edits (action, post_uids, made_at) VALUES (?, ?, ?)",
+                (action, json.dumps(list(post_uids), ensure_ascii=False), format_time(datetime.now(UTC))),
+            )
+            touched = apply_edits(self.connection)
+            now = newest_post_time(self.connection) or datetime.now(UTC)
+            refresh_stories(self.connection, touched, now, terms_of)
+
+        self._in_transaction(edit)
+
+    def list_stories(
+        self,
+        *,
+        tracker: str | None = None,
+        sort: str = "growth",
+        since: datetime | None = None,
+        lang: str | None = None,
+        place: str | None = None,
+        status: str | None = None,
+        limit: int = 20,
+    ) -> list[dict[str, Any]]:
+        """Story records, the fastest growing (or most authors, or newest) first."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if tracker is not None:
+            clauses.append("json_extract(trackers, '$.' || json_quote(?)) IS NOT NULL")
+            params.append(tracker)
+        if since is not None:
+            clauses.append("last_at >= ?")
+            params.append(format_time(since))
+        if lang is not None:
+            clauses.append("json_extract(languages, '$.' || json_quote(?)) IS NOT NULL")
+            params.append(lang)
+        if place is not None:
+            clauses.append("places LIKE ?")
+            params.append(f"%{place}%")
+        if status is not None:
+            clauses.append("status = ?")
+            params.append(status)
+        order = {
+            "growth": "CASE status WHEN 'growing' THEN 0 WHEN 'new' THEN 1 WHEN 'steady' THEN 2 ELSE 3 END, posts DESC",
+            "authors": "authors DESC, posts DESC",
+            "newest": "first_at DESC",
+            "size": "posts DESC",
+        }.get(sort, "posts DESC")
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        rows = self._query(f"SELECT * FROM stories {where} ORDER BY {order}, id LIMIT ?", [*params, limit])
+        return [_story_dict(row) for row in rows]
+
+    def story(self, story_id: int, *, limit: int = 200) -> tuple[dict[str, Any], list[Post]] | None:
+        """A story's record and its posts, oldest first."""
+        rows = self._query("SELECT * FROM stories WHERE id = ?", (story_id,))
+        if not rows:
+            return None
+        posts = self._query(
+            "SELECT p.* FROM post_stories AS ps JOIN posts AS p ON p.id = ps.post_id WHERE ps.story_id = ? "
+            "ORDER BY p.created_at, p.id LIMIT ?",
+            (story_id, limit),
+        )
+        return _story_dict(rows[0]), [row_to_post(row) for row in posts]
 
     def _in_transaction(self, work: Callable[[], _T]) -> _T:
         connection = self.connection
@@ -761,6 +880,13 @@ class _Checkpoints:
         finally:
             connection.close()
             self._caught_up.set()  # never leave the writer waiting
+
+
+def _story_dict(row: sqlite3.Row) -> dict[str, Any]:
+    item = dict(row)
+    for key in _STORY_JSON:
+        item[key] = json.loads(item[key]) if item[key] else ([] if key == "terms" else {})
+    return item
 
 
 def _split_sql(script: str) -> Iterable[str]:

@@ -171,4 +171,48 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        3,
+        "stories: canonical posts grouped into stories, and analysts' merges and splits",
+        """
+        -- A story: canonical posts about the same thing (see groundspeed.track.stories).
+        CREATE TABLE stories (
+            id INTEGER PRIMARY KEY,                -- the detector's story number
+            first_post_id INTEGER NOT NULL,        -- posts.id of the post that started it
+            novelty REAL,                          -- how new that first post looked (0..1)
+            representative_post_id INTEGER,        -- the most amplified post of the story
+            posts INTEGER NOT NULL,                -- canonical posts in the story
+            authors INTEGER NOT NULL,              -- distinct authors of those posts
+            amplifications INTEGER NOT NULL,       -- reposts and near-copies of them
+            first_at TEXT,
+            last_at TEXT,
+            status TEXT NOT NULL,                  -- new, growing, steady, fading
+            terms TEXT,                            -- JSON: its most frequent words
+            languages TEXT,                        -- JSON: {language: posts}
+            places TEXT,                           -- JSON: {place: posts}
+            platforms TEXT,                        -- JSON: {platform: posts}
+            trackers TEXT,                         -- JSON: {tracker: posts}
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX stories_last_at ON stories(last_at);
+
+        -- Which story each canonical post is in; new = 1 for the post that started a story.
+        CREATE TABLE post_stories (
+            post_id INTEGER PRIMARY KEY,
+            story_id INTEGER NOT NULL,
+            new INTEGER NOT NULL,
+            novelty REAL
+        );
+        CREATE INDEX post_stories_story ON post_stories(story_id);
+
+        -- An analyst's merges and splits, by post uid so they survive reprocessing.
+        CREATE TABLE story_edits (
+            id INTEGER PRIMARY KEY,
+            action TEXT NOT NULL,                  -- merge: the stories of these posts are one;
+                                                   -- split: these posts are a story of their own
+            post_uids TEXT NOT NULL,               -- JSON list
+            made_at TEXT NOT NULL
+        );
+        """,
+    ),
 ]

@@ -83,6 +83,15 @@ def words(text: str | None) -> list[str]:
     ]
 
 
+def key_terms(texts: Iterable[str], *, top: int = 8) -> list[str]:
+    """The words most posts of a group use (each post counts a word once): a story's key terms."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        cleaned = " ".join(token for token in text.split() if not token.startswith("@"))
+        counts.update({word.lstrip("#") for word in words(cleaned)})
+    return [word for word, _count in counts.most_common(top)]
+
+
 def _post_words(post: Post) -> set[str]:
     text = post.text or ""
     # Mentions are who was addressed, not what happened; hashtags are reported on their own.
