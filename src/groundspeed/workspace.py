@@ -269,9 +269,9 @@ class Workspace:
                 merged,
                 position=position,
                 detector_state=detector.dumps(),
-                terms_of=key_terms,
             )
             placed += len(rows)
+        store.refresh_stories(key_terms)  # also applies analysts' edits, and a run a crash cut short
         return placed
 
     # -- processing the spool ---------------------------------------------------------------

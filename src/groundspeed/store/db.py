@@ -44,6 +44,7 @@ _T = TypeVar("_T")
 _STORY_JSON = ("terms", "languages", "places", "platforms", "trackers")
 _STORIES_STATE = "stories"  # tracking_state: the story detector's saved state
 _STORIES_POSITION = "stories.position"  # tracking_state: posts.id of the last post it saw
+_STORIES_DUE = "stories.due"  # tracking_state: stories whose records need recomputing
 _TRACKER_STATE = "tracker:"  # tracking_state rows "tracker:NAME": the fingerprint of the rules applied
 
 # A batch parsed in a worker process travels to the writer as a small SQLite database (see
@@ -591,25 +592,43 @@ class Store:
         *,
         position: int,
         detector_state: bytes,
-        terms_of: Callable[[list[str]], list[str]],
-    ) -> int:
-        """Store a batch of story assignments, the detector's merges and its state, apply the
-        analysts' edits again and refresh the touched stories, in one transaction."""
+    ) -> None:
+        """Store a batch of story assignments, the detector's merges and its state, in one
+        transaction. The stories touched are noted as due a refresh (:meth:`refresh_stories`):
+        refreshing them after every batch would read a big story's posts again and again."""
 
-        def record() -> int:
+        def record() -> None:
             touched = record_assignments(self.connection, assignments, merged)
-            touched |= apply_edits(self.connection)
-            now = newest_post_time(self.connection) or datetime.now(UTC)
-            refresh_stories(self.connection, touched, now, terms_of)
+            due = self._stories_due() | touched
             stamp = format_time(datetime.now(UTC))
             self.connection.executemany(
                 "INSERT INTO tracking_state (name, value, saved_at) VALUES (?, ?, ?) "
                 "ON CONFLICT (name) DO UPDATE SET value = excluded.value, saved_at = excluded.saved_at",
-                [(_STORIES_STATE, detector_state, stamp), (_STORIES_POSITION, str(position).encode(), stamp)],
+                [
+                    (_STORIES_STATE, detector_state, stamp),
+                    (_STORIES_POSITION, str(position).encode(), stamp),
+                    (_STORIES_DUE, json.dumps(sorted(due)).encode(), stamp),
+                ],
             )
-            return len(touched)
 
-        return self._in_transaction(record)
+        self._in_transaction(record)
+
+    def refresh_stories(self, terms_of: Callable[[list[str]], list[str]]) -> int:
+        """Apply the analysts' edits again and recompute the records of the stories due a refresh;
+        returns how many."""
+
+        def refresh() -> int:
+            due = self._stories_due() | apply_edits(self.connection)
+            now = newest_post_time(self.connection) or datetime.now(UTC)
+            refresh_stories(self.connection, due, now, terms_of)
+            self.connection.execute("DELETE FROM tracking_state WHERE name = ?", (_STORIES_DUE,))
+            return len(due)
+
+        return self._in_transaction(refresh)
+
+    def _stories_due(self) -> set[int]:
+        row = self.connection.execute("SELECT value FROM tracking_state WHERE name = ?", (_STORIES_DUE,)).fetchone()
+        return {int(story) for story in json.loads(bytes(row[0]))} if row else set()
 
     def edit_stories(self, action: str, post_uids: Sequence[str], terms_of: Callable[[list[str]], list[str]]) -> None:
         """An analyst's merge (the stories of these posts are one) or split (these posts are a
