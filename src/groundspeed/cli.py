@@ -635,13 +635,36 @@ def demo(ctx: click.Context) -> None:
                 report = workspace.import_file(path, announce=err.print)
                 if report.status != "already imported":
                     _print_report(report)
+        if not workspace.trackers_path.exists():  # a tracker to show what trackers do
+            workspace.trackers_path.write_text(_DEMO_TRACKERS, encoding="utf-8")
+        workspace.sync_trackers()
+        workspace.refresh_peaks()
+        workspace.update_stories()
         store = workspace.store()
         print_summary(store.stats())
+        top = store.list_stories(sort="authors", limit=5)
+        if top:
+            out.print("[bold]Stories told by the most people:[/]", markup=True)
+            for story in top:
+                out.print(
+                    f"    #{story['id']}  {story['posts']:,} posts by {story['authors']:,} people  "
+                    + escape(" ".join(story["terms"][:6]))
+                )
         out.print()
         out.print(
-            '[bold]Try:[/] groundspeed search "تهران OR tehran"   ·   groundspeed quarantine   ·   groundspeed export -f csv -o posts.csv',
+            '[bold]Try:[/] groundspeed search "تهران OR tehran"   ·   groundspeed stories   ·   '
+            'groundspeed timeline "Mahsa Amini (sample)" --every minute   ·   groundspeed tracker list   ·   '
+            "groundspeed export -f csv -o posts.csv",
             markup=True,
         )
+
+
+_DEMO_TRACKERS = """# A tracker for the bundled sample (groundspeed demo). Edit it with: groundspeed tracker edit
+[trackers."Mahsa Amini (sample)"]
+description = "The made-up protest night in the bundled sample"
+hashtags = ["MahsaAmini", "مهسا_امینی", "زن_زندگی_آزادی"]
+keywords = ["tehran|تهران", "internet|اینترنت"]
+"""
 
 
 def _register() -> None:
