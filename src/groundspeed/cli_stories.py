@@ -127,6 +127,7 @@ def story(
                     f"{len(split_off)} posts are now a story of their own (see groundspeed stories --sort newest)."
                 )
             found = store.story(story_id, limit=limit)
+            hours = store.story_timeline(story_id)
     except GroundspeedError as exc:
         _fail(exc)
         return
@@ -135,20 +136,23 @@ def story(
         raise SystemExit(1)
     record, posts = found
     if as_json:
-        payload = {**record, "posts_shown": [_post_dict(post) for post in posts]}
+        payload = {
+            **record,
+            "hours": [
+                {"hour": hour + ":00", "posts": count, "authors": authors, "amplifications": amplified}
+                for hour, count, authors, amplified in hours
+            ],
+            "posts_shown": [_post_dict(post) for post in posts],
+        }
         out.print(json.dumps(payload, ensure_ascii=False, indent=2))
         return
     _print_story_line(out, record)
     out.print(f"places: {', '.join(record['places']) or '-'}   platforms: {', '.join(record['platforms'])}")
     if record["trackers"]:
         out.print(f"trackers: {', '.join(record['trackers'])}")
-    hours: dict[str, int] = {}
-    for post in posts:
-        if post.created_at is not None:
-            key = post.created_at.isoformat()[:13]
-            hours[key] = hours.get(key, 0) + 1
-    for hour, count in hours.items():
-        out.print(f"  {hour}:00  {count:>5}  " + "#" * min(60, count))
+    out.print("hour (UTC)          posts  people  reposts+copies")
+    for hour, count, authors, amplified in hours:
+        out.print(f"  {hour}:00  {count:>6,}  {authors:>6,}  {amplified:>6,}  " + "#" * min(60, count))
     for post in posts:
         when = post.created_at.isoformat()[:16] if post.created_at else "?"
         text = " ".join((post.original_text or post.text or "").split())[:200]

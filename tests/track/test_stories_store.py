@@ -75,6 +75,7 @@ def test_every_canonical_post_is_in_one_story_and_records_add_up(tmp_path: Path)
     assert one.exit_code == 0, one.output
     shown = json.loads(one.stdout)
     assert {post["uid"] for post in shown["posts_shown"]} <= by_story[big[0]["id"]]
+    assert sum(hour["posts"] for hour in shown["hours"]) == big[0]["posts"] == len(by_story[big[0]["id"]])
 
 
 def test_an_analysts_merge_and_split_survive_reprocessing(tmp_path: Path) -> None:

@@ -626,6 +626,17 @@ class Store:
 
         return self._in_transaction(refresh)
 
+    def story_timeline(self, story_id: int) -> list[tuple[str, int, int, int]]:
+        """(hour, posts, distinct authors, amplifications) of a story, oldest first."""
+        rows = self._query(
+            "SELECT substr(p.created_at, 1, 13) AS hour, COUNT(*), COUNT(DISTINCT COALESCE(p.author_id, p.author_handle)), "
+            "COALESCE(SUM(COALESCE(a.reposts, 0) + COALESCE(a.copies, 0)), 0) "
+            "FROM post_stories AS ps JOIN posts AS p ON p.id = ps.post_id LEFT JOIN amplification AS a ON a.uid = p.uid "
+            "WHERE ps.story_id = ? AND p.created_at IS NOT NULL GROUP BY hour ORDER BY hour",
+            (story_id,),
+        )
+        return [(str(row[0]), int(row[1]), int(row[2]), int(row[3])) for row in rows]
+
     def _stories_due(self) -> set[int]:
         row = self.connection.execute("SELECT value FROM tracking_state WHERE name = ?", (_STORIES_DUE,)).fetchone()
         return {int(story) for story in json.loads(bytes(row[0]))} if row else set()
