@@ -6,6 +6,7 @@ import numpy as np
 
 from groundspeed.text import normalise
 from groundspeed.track.stories import (
+    Assignment,
     PetrovicDetector,
     StoryDetector,
     StorySettings,
@@ -31,8 +32,10 @@ QUAKE = [
 ]
 
 
-def feed(detector: StoryDetector | PetrovicDetector, texts: list[str], start: float = 0.0, batch: int = 4) -> list:
-    out = []
+def feed(
+    detector: StoryDetector | PetrovicDetector, texts: list[str], start: float = 0.0, batch: int = 4
+) -> list[Assignment]:
+    out: list[Assignment] = []
     for lo in range(0, len(texts), batch):
         part = [normalise(text) for text in texts[lo : lo + batch]]
         uids = [f"p{lo + i}" for i in range(len(part))]
@@ -118,3 +121,31 @@ def test_active_set_stays_bounded_and_old_stories_age_out() -> None:
         assert detector.active_count <= 50
     detector.add(["late"], ["kelso wildfire evacuation"], [step * 100.0 + 10 * 3600.0])
     assert detector.active_count == 1
+
+
+HARVEY = "hurricane harvey houston flooding victims shelter"
+IRMA = "hurricane irma florida flooding victims shelter"
+
+
+def _two_grown_stories(settings: StorySettings) -> set[int]:
+    detector = StoryDetector(settings)
+    feed(detector, [HARVEY] * 4)
+    feed(detector, [IRMA] * 4, start=1000.0)
+    return {detector.resolve(story) for story in list(detector.active) + list(detector.aliases)}
+
+
+def test_two_grown_stories_sharing_generic_words_stay_apart() -> None:
+    loose = StorySettings(threshold=0.95, merge_threshold=0.3, big_size=0)
+    assert len(_two_grown_stories(loose)) == 1  # without the rule for big stories they would merge
+    guarded = StorySettings(threshold=0.95, merge_threshold=0.3, big_size=3, big_merge_threshold=0.9)
+    assert len(_two_grown_stories(guarded)) == 2
+    small = StorySettings(threshold=0.95, merge_threshold=0.3, big_size=5, big_merge_threshold=0.9)
+    assert len(_two_grown_stories(small)) == 1  # fragments smaller than big_size still merge
+
+
+def test_default_settings_guard_big_merges() -> None:
+    settings = StorySettings()
+    assert 0 < settings.merge_threshold < settings.big_merge_threshold
+    assert settings.big_size > 0
+    restored = StoryDetector.loads(StoryDetector(settings).dumps())
+    assert restored.settings == settings

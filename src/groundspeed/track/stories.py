@@ -12,6 +12,10 @@ batch of posts in time order and returns one :class:`Assignment` per post:
     cannot start anything worth showing). Centroids keep their ``centroid_terms`` heaviest terms,
     so memory per story is bounded; stories not updated for ``ttl_seconds`` (``singleton_ttl_seconds``
     for one-post stories) or beyond ``max_active`` leave the active index (they stay in the store).
+    Stories touched by a batch whose centroids come within ``merge_threshold`` of another active
+    story are merged (fragments of one story meet); when both are at least ``big_size`` posts the
+    centroids must be within ``big_merge_threshold`` (two grown stories that merge on shared generic
+    words, "hurricane", "help", "victims", are how two crises end up in one story).
     Scores of a batch against all active centroids are one sparse join in numpy; posts of the same
     batch are compared to each other the same way, so a story started inside a batch is found by
     the posts after it.
@@ -196,6 +200,8 @@ class StorySettings:
     singleton_ttl_seconds: float = 6 * 3600.0
     max_active: int = 4000
     merge_threshold: float = 0.3  # stories whose centroids are this close become one (0: never)
+    big_size: int = 100  # two stories both at least this big (0: no such rule) merge only when ...
+    big_merge_threshold: float = 0.5  # ... their centroids are at least this close
 
 
 class _Story:
@@ -216,15 +222,24 @@ class _Story:
         self.size += 1
         self.last_time = max(self.last_time, time)
         if len(centroid) > 512:  # bounded: keep the heaviest terms
-            kept = sorted(centroid.items(), key=lambda item: -item[1])[:256]
-            self.centroid = dict(kept)
+            kept_cols, kept_vals = self._heaviest(256)
+            self.centroid = dict(zip(kept_cols.tolist(), kept_vals.tolist(), strict=True))
+
+    def _heaviest(self, k: int) -> tuple[IntArray, npt.NDArray[np.float64]]:
+        """The k heaviest centroid terms, heaviest first (ties: the smaller feature first)."""
+        n = len(self.centroid)
+        if n <= 64:  # small: a plain sort is cheaper than building arrays
+            items = sorted(self.centroid.items(), key=lambda item: (-item[1], item[0]))[:k]
+            return np.array([key for key, _ in items], dtype=np.int64), np.array([v for _, v in items])
+        cols = np.fromiter(self.centroid.keys(), dtype=np.int64, count=n)
+        vals = np.fromiter(self.centroid.values(), dtype=np.float64, count=n)
+        order = np.lexsort((cols, -vals))[:k]
+        return cols[order], vals[order]
 
     def top(self, k: int) -> tuple[IntArray, FloatArray]:
-        items = sorted(self.centroid.items(), key=lambda item: -item[1])[:k]
-        cols = np.array([key for key, _ in items], dtype=np.int64)
-        vals = np.array([value for _, value in items], dtype=np.float32)
+        cols, vals = self._heaviest(k)
         norm = float(np.sqrt((vals * vals).sum()))
-        return cols, vals / max(norm, 1e-12)
+        return cols, (vals / max(norm, 1e-12)).astype(np.float32)
 
 
 class StoryDetector:
@@ -372,6 +387,8 @@ class StoryDetector:
             a, b = self.resolve(touched[row]), self.resolve(ids[hit])
             if a == b or a not in self.active or b not in self.active:
                 continue
+            if self._guarded(a, b, float(scores[row, hit])):
+                continue
             keep, gone = (a, b) if (self.active[a].size, -a) >= (self.active[b].size, -b) else (b, a)
             kept, merged = self.active[keep], self.active.pop(gone)
             for key, value in merged.centroid.items():
@@ -381,6 +398,18 @@ class StoryDetector:
             self.aliases[gone] = keep
             self._top.pop(keep, None)
             self._top.pop(gone, None)
+
+    def _guarded(self, a: int, b: int, score: float) -> bool:
+        """Whether a merge of two stories is refused: both big and not close enough for big stories.
+
+        Two big stories that merge are where crises get mixed (one hurricane's story swallowing
+        another's through shared words like "hurricane", "help", "victims"); small fragments still
+        merge at ``merge_threshold``, which is where the recall comes from.
+        """
+        s = self.settings
+        if not s.big_size or min(self.active[a].size, self.active[b].size) < s.big_size:
+            return False
+        return score < s.big_merge_threshold
 
     def dumps(self) -> bytes:
         """The whole state, to continue later with :meth:`loads` exactly where this one stopped."""
