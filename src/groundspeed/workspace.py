@@ -52,7 +52,10 @@ DEFAULT_DIR_NAME = "groundspeed-data"
 FINGERPRINT_BYTES = 64 * 1024
 _NEAR_COPY_STATE = "near_copies"
 _STORIES_STATE = "stories"
-WORKERS_ENV = "GROUNDSPEED_WORKERS"  # parse processes for imports; 0 parses in the importing process
+WORKERS_ENV = "GROUNDSPEED_WORKERS"
+# "off": imports skip the tracking stages (tracker matching, near-copies, timeline counts). Only
+# for measuring the foundation alone (benchmarks/ingest.py); posts imported so lack those.
+TRACKING_ENV = "GROUNDSPEED_TRACKING"  # parse processes for imports; 0 parses in the importing process
 MAX_WORKERS = 4
 
 
@@ -187,6 +190,11 @@ class Workspace:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _batch_writer(self, store: Store, report: ImportReport | None) -> _BatchWriter:
+        if not tracking_enabled():
+            return _BatchWriter(store, report, None, None, tracking=False)
+        return _BatchWriter(store, report, self.matcher(), self.near_copy_index())
+
     # -- trackers ---------------------------------------------------------------------------
 
     def sync_trackers(self) -> dict[str, int | None]:
@@ -283,7 +291,7 @@ class Workspace:
         end = self.spool.next_seq
         if position >= end:
             return WriteResult()
-        with _BatchWriter(store, report, self.matcher(), self.near_copy_index()) as writer:
+        with self._batch_writer(store, report) as writer:
             for frame in self.spool.read(position):
                 from_seq = position
                 position = frame.first_seq + len(frame.body.records)
@@ -352,7 +360,7 @@ class Workspace:
             last_position: dict[str, Any] = position or {}
             timings = report.timings
             clock = time.perf_counter
-            with _BatchWriter(store, report, self.matcher(), self.near_copy_index()) as writer:
+            with self._batch_writer(store, report) as writer:
                 batches = iter(split_file(fmt, input_file, position, sample=sample))
                 while True:
                     tick = clock()
@@ -446,6 +454,11 @@ class _Abandoned(Exception):
     pass
 
 
+def tracking_enabled() -> bool:
+    """False when ``GROUNDSPEED_TRACKING`` is "off" or "0" (see TRACKING_ENV)."""
+    return os.environ.get(TRACKING_ENV, "").strip().lower() not in ("off", "0", "no", "false")
+
+
 def parse_workers() -> int:
     """How many parse processes an import of more than one batch uses (0: parse in this process).
 
@@ -510,6 +523,7 @@ def _parse_worker(
     committed: KnownUids,
     inherited: Sequence[Connection],
     matcher: Matcher | None,
+    tracking: bool = True,
 ) -> None:
     """A forked parse process: frames in, rows out, in order, until the task pipe closes.
 
@@ -539,7 +553,7 @@ def _parse_worker(
             parsed = parse_frame(task.body, task.first_seq, from_seq=task.from_seq, known=known)
             del task
             parsed_at = time.perf_counter()
-            prepared = prepare_batch(parsed.posts, matcher)
+            prepared = prepare_batch(parsed.posts, matcher, tracking=tracking)
             answer = _Answer(
                 packed=prepared.packed or b"",
                 candidates=prepared.candidates,
@@ -570,7 +584,7 @@ class _ParsePool:
     so the single writer stores batches in spool order.
     """
 
-    def __init__(self, count: int, committed: KnownUids, matcher: Matcher | None) -> None:
+    def __init__(self, count: int, committed: KnownUids, matcher: Matcher | None, *, tracking: bool = True) -> None:
         context = multiprocessing.get_context("fork")
         self._workers: list[tuple[BaseProcess, Connection, Connection]] = []
         self._next = 0
@@ -581,7 +595,14 @@ class _ParsePool:
                 ours = [end for _, tasks, answers in self._workers for end in (tasks, answers)]
                 process = context.Process(
                     target=_parse_worker,
-                    args=(task_reader, answer_writer, committed, [*ours, task_writer, answer_reader], matcher),
+                    args=(
+                        task_reader,
+                        answer_writer,
+                        committed,
+                        [*ours, task_writer, answer_reader],
+                        matcher,
+                        tracking,
+                    ),
                     name=f"groundspeed-parse-{number + 1}",
                     daemon=True,
                 )
@@ -672,8 +693,10 @@ class _BatchWriter:
         *,
         workers: int | None = None,
         depth: int | None = None,
+        tracking: bool = True,
     ) -> None:
         self.store = store
+        self.tracking = tracking
         self.matcher = matcher
         self.near_copies = near_copies
         self.report = report
@@ -712,7 +735,9 @@ class _BatchWriter:
     def _start(self, *, parallel: bool) -> None:
         self._started = True
         if parallel and self.workers > 0:
-            self._pool = _ParsePool(self.workers, self.store.recent_uids, self.matcher)  # forks: before any thread
+            self._pool = _ParsePool(
+                self.workers, self.store.recent_uids, self.matcher, tracking=self.tracking
+            )  # forks: before any thread
         held, self._held = self._held, None
         if held is not None:
             self._dispatch(held)
@@ -732,7 +757,7 @@ class _BatchWriter:
             future = self._executor.submit(self._write_answer, answer, job.source, job.position)
         else:
             parsed = parse_frame(job.body, job.first_seq, from_seq=job.from_seq, known=self.known)
-            prepared = prepare_batch(parsed.posts, self.matcher)
+            prepared = prepare_batch(parsed.posts, self.matcher, tracking=self.tracking)
             self.timings["parse"] += time.perf_counter() - tick
             future = self._executor.submit(self._write_parsed, parsed, prepared, job.source, job.position)
         self._pending.append(future)

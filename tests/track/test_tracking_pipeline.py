@@ -276,3 +276,20 @@ def test_tracker_commands_apply_changes_to_stored_posts(tmp_path: Path) -> None:
     assert removed.exit_code == 0, removed.output
     assert "Net" not in held()
     assert not [key for key in timeline(Path(data)) if "Net" in key[0]]
+
+
+def test_tracking_off_stores_the_posts_without_the_tracking_stages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only for measuring the foundation alone: the posts are stored, no timelines or near-copies.
+    write_tweets(tmp_path / "t.jsonl", 1500)
+    root = tmp_path / "data"
+    monkeypatch.setenv("GROUNDSPEED_TRACKING", "off")
+    with Workspace(root, fsync=False) as workspace:
+        report = workspace.import_file(tmp_path / "t.jsonl")
+    assert report.new == 1500 and report.near_copies == 0
+    assert timeline(root) == {}
+    monkeypatch.setenv("GROUNDSPEED_TRACKING", "on")
+    with Workspace(tmp_path / "on", fsync=False) as workspace:
+        assert workspace.import_file(tmp_path / "t.jsonl").near_copies > 0
+    assert timeline(tmp_path / "on") != {}

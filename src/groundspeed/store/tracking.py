@@ -95,8 +95,11 @@ class PreparedBatch:
     uids: list[str] = field(default_factory=list)  # of the packed rows, in order
 
 
-def prepare_batch(posts: Sequence[Post], matcher: BatchMatcher | None) -> PreparedBatch:
-    """Rows, tracker matches and timeline counts of parsed posts, packed (runs in parse workers)."""
+def prepare_batch(posts: Sequence[Post], matcher: BatchMatcher | None, *, tracking: bool = True) -> PreparedBatch:
+    """Rows, tracker matches and timeline counts of parsed posts, packed (runs in parse workers).
+
+    ``tracking=False`` leaves out the tracking stages (timeline counts, near-copy candidates):
+    only for measuring the foundation alone (``GROUNDSPEED_TRACKING=off``)."""
     if not posts:
         return PreparedBatch()
     unique: dict[str, Post] = {}
@@ -111,10 +114,12 @@ def prepare_batch(posts: Sequence[Post], matcher: BatchMatcher | None) -> Prepar
         for match in matches
         for rule in match.rules
     ]
-    counts, amplified = batch_counts(distinct, [row[5] for row in rows], found)
+    counts, amplified = batch_counts(distinct, [row[5] for row in rows], found) if tracking else ({}, {})
     return PreparedBatch(
         packed=pack_batch(rows, match_rows, counts, amplified),
-        candidates=[(post.uid, post.text) for post in distinct if post.kind != "repost" and post.text],
+        candidates=[(post.uid, post.text) for post in distinct if post.kind != "repost" and post.text]
+        if tracking
+        else [],
         dropped=len(posts) - len(distinct),
         uids=list(unique),
     )
