@@ -293,3 +293,28 @@ def test_tracking_off_stores_the_posts_without_the_tracking_stages(
     with Workspace(tmp_path / "on", fsync=False) as workspace:
         assert workspace.import_file(tmp_path / "t.jsonl").near_copies > 0
     assert timeline(tmp_path / "on") != {}
+
+
+def test_who_amplified_a_post_and_the_canonical_timeline(tmp_path: Path) -> None:
+    write_tweets(tmp_path / "t.jsonl", 1500)
+    root = tmp_path / "data"
+    with Workspace(root, fsync=False) as workspace:
+        workspace.import_file(tmp_path / "t.jsonl")
+        store = workspace.store()
+        uid, reposts, copies = store.connection.execute(
+            "SELECT uid, reposts, copies FROM amplification WHERE reposts > 0 AND copies > 0 "
+            "ORDER BY reposts + copies DESC LIMIT 1"
+        ).fetchone()
+        amplifiers = store.amplifiers(uid, limit=1000)
+        assert Counter(item["how"] for item in amplifiers) == {"repost": reposts, "near-copy": copies}
+        assert [item["created_at"] for item in amplifiers] == sorted(item["created_at"] for item in amplifiers)
+    runner = CliRunner()
+    totals = {}
+    for flag in ([], ["--canonical"]):
+        result = runner.invoke(cli, ["--data", str(root), "timeline", "all", "--every", "day", "-f", "csv", *flag])
+        assert result.exit_code == 0, result.output
+        totals[bool(flag)] = sum(int(line.split(",")[1]) for line in result.stdout.splitlines()[1:])
+    with sqlite3.connect(root / "groundspeed.db") as connection:
+        everything, canonical = connection.execute("SELECT COUNT(*), SUM(canonical) FROM posts").fetchone()
+    assert totals == {False: everything, True: canonical}
+    assert canonical < everything
