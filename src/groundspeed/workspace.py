@@ -135,6 +135,7 @@ class Workspace:
         self.spool = Spool(self.root / "spool", fsync=fsync)
         self._store: Store | None = None
         self._near_copies: NearCopyIndex | None = None
+        self._near_copies_saved = -1  # NearCopyIndex.changes when last loaded or saved
 
     @property
     def trackers_path(self) -> Path:
@@ -154,12 +155,16 @@ class Workspace:
         if self._near_copies is None:
             saved = self.store().load_state(_NEAR_COPY_STATE)
             self._near_copies = NearCopyIndex.loads(saved) if saved is not None else NearCopyIndex()
+            self._near_copies_saved = self._near_copies.changes if saved is not None else -1
         return self._near_copies
 
     def _save_near_copies(self) -> None:
-        if self._near_copies is not None:
+        # The snapshot is ~17 MB: written only when the index changed since it was loaded or saved.
+        index = self._near_copies
+        if index is not None and index.changes != self._near_copies_saved:
             store = self.store()
-            store.save_state(_NEAR_COPY_STATE, self._near_copies.dumps(), spool_position=store.spool_position())
+            store.save_state(_NEAR_COPY_STATE, index.dumps(), spool_position=store.spool_position())
+            self._near_copies_saved = index.changes
 
     @property
     def db_path(self) -> Path:
@@ -307,6 +312,7 @@ class Workspace:
         store = self.store()
         store.reset_derived()
         self._near_copies = NearCopyIndex()
+        self._near_copies_saved = -1
         matcher = self.matcher()
         result = self.process_pending(progress=progress)
         for tracker in matcher.trackers if matcher is not None else ():

@@ -578,6 +578,11 @@ class NearCopyIndex:
         self._remember(np.flatnonzero((canonical < 0) & (keys != 0)), keys, long, uids, batch)
         return result
 
+    @property
+    def changes(self) -> int:
+        """Grows whenever the index remembers or refreshes a post: equal values, equal snapshots."""
+        return self._seq
+
     def dumps(self) -> bytes:
         """A snapshot (msgpack): :meth:`loads` continues exactly where this index is."""
         used = min(self._seq + 1, self.window)  # slots 0..seq (slot 0 stays empty until the ring wraps)
