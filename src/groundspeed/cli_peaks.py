@@ -42,9 +42,10 @@ def _series_for(name: str) -> str:
     show_default=True,
     help="How finely to look for bursts: 10-minute or hourly counts.",
 )
+@click.option("--canonical", is_flag=True, help="Count one post per message (no reposts, no near-copies).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.pass_context
-def peaks(ctx: click.Context, tracker: str, every: str, as_json: bool) -> None:
+def peaks(ctx: click.Context, tracker: str, every: str, canonical: bool, as_json: bool) -> None:
     """Bursts of posts in a tracker, each with what explains it.
 
     TRACKER is a tracker's name, `all` for every post, or any timeline such as
@@ -55,7 +56,7 @@ def peaks(ctx: click.Context, tracker: str, every: str, as_json: bool) -> None:
     series = _series_for(tracker)
     try:
         with _workspace(ctx) as workspace:
-            found = detect_peaks(workspace.store(), series, bin_minutes=_EVERY[every])
+            found = detect_peaks(workspace.store(), series, bin_minutes=_EVERY[every], canonical=canonical)
     except GroundspeedError as exc:
         err.print(f"Error: {exc}")
         raise SystemExit(1) from exc

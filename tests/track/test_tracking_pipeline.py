@@ -318,3 +318,26 @@ def test_who_amplified_a_post_and_the_canonical_timeline(tmp_path: Path) -> None
         everything, canonical = connection.execute("SELECT COUNT(*), SUM(canonical) FROM posts").fetchone()
     assert totals == {False: everything, True: canonical}
     assert canonical < everything
+
+
+def test_peaks_of_one_post_per_message_leave_out_a_retweet_storm(tmp_path: Path) -> None:
+    # The burst of the city test, but made of retweets of one post: a storm of amplification,
+    # not of new messages. Counting one post per message, there is no burst.
+    tweets = burst_tweets()
+    original = next(t for t in tweets if "bridge" in t["text"])
+    storm = []
+    for each in tweets:
+        if "bridge" in each["text"] and each is not original:
+            each = {**each, "text": "RT @resident: " + original["text"], "retweeted_status": original}  # noqa: PLW2901
+        storm.append(each)
+    path = tmp_path / "storm.jsonl"
+    path.write_text("".join(json.dumps(t) + "\n" for t in storm), encoding="utf-8")
+    root = tmp_path / "data"
+    root.mkdir()
+    (root / "trackers.toml").write_text('[trackers."City"]\nhashtags = ["city"]\n', encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--data", str(root), "import", str(path)]).exit_code == 0
+    every = json.loads(runner.invoke(cli, ["--data", str(root), "peaks", "City", "--json"]).stdout)
+    canonical = json.loads(runner.invoke(cli, ["--data", str(root), "peaks", "City", "--json", "--canonical"]).stdout)
+    assert len(every) == 1
+    assert canonical == []

@@ -61,17 +61,30 @@ def series_tracker(series: str) -> str | None:
     return series.removeprefix("tracker:") if series.startswith("tracker:") else None
 
 
+CANONICAL_SUFFIX = " (one post per message)"
+
+
 def detect_peaks(
-    store: PeakStore, series: str, *, bin_minutes: int = DEFAULT_BIN_MINUTES, with_explanations: bool = True
+    store: PeakStore,
+    series: str,
+    *,
+    bin_minutes: int = DEFAULT_BIN_MINUTES,
+    with_explanations: bool = True,
+    canonical: bool = False,
 ) -> list[dict[str, Any]]:
-    """Find, explain and record the peaks of one series; returns them, oldest first."""
+    """Find, explain and record the peaks of one series; returns them, oldest first.
+
+    ``canonical``: count one post per message (no reposts, no near-copies); recorded as the series
+    name with :data:`CANONICAL_SUFFIX`.
+    """
     rows = store.timeline(series)
+    recorded = series + CANONICAL_SUFFIX if canonical else series
     if not rows:
-        store.replace_peaks(series, bin_minutes, [])
+        store.replace_peaks(recorded, bin_minutes, [])
         return []
-    start, counts = binned(rows, bin_minutes)
-    found = _merged(find_peaks(counts, start=start, bin_seconds=bin_minutes * 60, series=series))
-    known = {peak["start_at"]: peak for peak in store.peaks(series, bin_minutes=bin_minutes)}
+    start, counts = binned(rows, bin_minutes, canonical=canonical)
+    found = _merged(find_peaks(counts, start=start, bin_seconds=bin_minutes * 60, series=recorded))
+    known = {peak["start_at"]: peak for peak in store.peaks(recorded, bin_minutes=bin_minutes)}
     tracker = series_tracker(series)
     records = []
     for peak in found:
@@ -82,8 +95,8 @@ def detect_peaks(
         elif with_explanations and (tracker is not None or series == "all"):
             record["explanation"] = explain_peak(store, tracker, peak)
         records.append(record)
-    store.replace_peaks(series, bin_minutes, records)
-    return store.peaks(series, bin_minutes=bin_minutes)
+    store.replace_peaks(recorded, bin_minutes, records)
+    return store.peaks(recorded, bin_minutes=bin_minutes)
 
 
 def explain_peak(store: PeakStore, tracker: str | None, peak: Peak) -> dict[str, Any]:
