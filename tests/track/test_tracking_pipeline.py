@@ -325,11 +325,8 @@ def test_peaks_of_one_post_per_message_leave_out_a_retweet_storm(tmp_path: Path)
     # not of new messages. Counting one post per message, there is no burst.
     tweets = burst_tweets()
     original = next(t for t in tweets if "bridge" in t["text"])
-    storm = []
-    for each in tweets:
-        if "bridge" in each["text"] and each is not original:
-            each = {**each, "text": "RT @resident: " + original["text"], "retweeted_status": original}  # noqa: PLW2901
-        storm.append(each)
+    retweet = {"text": "RT @resident: " + original["text"], "retweeted_status": original}
+    storm = [{**each, **retweet} if "bridge" in each["text"] and each is not original else each for each in tweets]
     path = tmp_path / "storm.jsonl"
     path.write_text("".join(json.dumps(t) + "\n" for t in storm), encoding="utf-8")
     root = tmp_path / "data"
