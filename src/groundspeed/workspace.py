@@ -219,6 +219,8 @@ class Workspace:
         for tracker in trackers:
             if applied.get(tracker.name) != tracker.fingerprint():
                 changes[tracker.name] = self.apply_tracker(tracker.name)
+        if changes:
+            store.refresh_story_trackers()
         return changes
 
     def apply_tracker(self, name: str) -> int:

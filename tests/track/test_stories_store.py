@@ -103,3 +103,16 @@ def test_an_analysts_merge_and_split_survive_reprocessing(tmp_path: Path) -> Non
     assert grouping() == (True, True)
     assert runner.invoke(cli, ["--data", data, "reprocess"]).exit_code == 0
     assert grouping() == (True, True)  # the merge and the split were applied again
+
+
+def test_a_tracker_added_after_the_stories_finds_them(tmp_path: Path) -> None:
+    two_stories(tmp_path / "t.jsonl")
+    runner = CliRunner()
+    data = str(tmp_path / "data")
+    assert runner.invoke(cli, ["--data", data, "import", str(tmp_path / "t.jsonl")]).exit_code == 0
+    assert runner.invoke(cli, ["--data", data, "tracker", "add", "Floods", "--keyword", "flood"]).exit_code == 0
+    found = stories_json(runner, data, "Floods")
+    assert found and all(story["trackers"].get("Floods") for story in found)
+    assert not any("refinery" in story["terms"] and "flood" not in story["terms"] for story in found)
+    everything = stories_json(runner, data)
+    assert len(found) < len(everything)

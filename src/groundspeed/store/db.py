@@ -626,6 +626,17 @@ class Store:
 
         return self._in_transaction(refresh)
 
+    def refresh_story_trackers(self) -> None:
+        """Recompute every story's trackers (after trackers were added, changed or removed)."""
+        self._in_transaction(
+            lambda: self.connection.execute(
+                "UPDATE stories SET trackers = (SELECT json_group_object(tracker, held) FROM ("
+                "SELECT m.tracker AS tracker, COUNT(DISTINCT ps.post_id) AS held FROM post_stories AS ps "
+                "JOIN post_matches AS m ON m.post_id = ps.post_id WHERE ps.story_id = stories.id "
+                "GROUP BY m.tracker ORDER BY held DESC, m.tracker))"
+            )
+        )
+
     def story_timeline(self, story_id: int) -> list[tuple[str, int, int, int]]:
         """(hour, posts, distinct authors, amplifications) of a story, oldest first."""
         rows = self._query(
@@ -673,8 +684,11 @@ class Store:
         """Story records, the fastest growing (or most authors, or newest) first."""
         clauses: list[str] = []
         params: list[Any] = []
-        if tracker is not None:
-            clauses.append("json_extract(trackers, '$.' || json_quote(?)) IS NOT NULL")
+        if tracker is not None:  # from the matches, not the record: a tracker added since counts
+            clauses.append(
+                "EXISTS (SELECT 1 FROM post_stories AS ps JOIN post_matches AS m ON m.post_id = ps.post_id "
+                "WHERE ps.story_id = stories.id AND m.tracker = ?)"
+            )
             params.append(tracker)
         if since is not None:
             clauses.append("last_at >= ?")
