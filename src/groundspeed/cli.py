@@ -198,6 +198,8 @@ def import_command(
                 _print_report(report)
         if any(report.new for report in reports):
             with _handled():  # bursts and stories in the new posts: see `groundspeed peaks`, `stories`
+                if not as_json:
+                    err.print("Looking for bursts and grouping the new posts into stories ...")
                 found = workspace.refresh_peaks()
                 workspace.update_stories()
             if not as_json and any(found.values()):
