@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
@@ -299,7 +300,19 @@ def _print_totals(reports: list[ImportReport]) -> None:
 # -- reading --------------------------------------------------------------------------------
 
 
-def _filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
+_FILTER_NAMES = ("since", "until", "platforms", "langs", "kinds", "tracker", "canonical")
+
+
+def _filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that choose posts (time, platform, language, kind, tracker, one per message),
+    given to the command as one ``where: PostFilter``."""
+
+    @functools.wraps(command)
+    def with_filter(*args: Any, **kwargs: Any) -> Any:
+        chosen = {name: kwargs.pop(name) for name in _FILTER_NAMES}
+        return command(*args, where=_make_filter(**chosen), **kwargs)
+
+    func: Callable[..., Any] = with_filter
     func = click.option("--since", help="Only posts at or after this time (2022-09-16, 2022-09-16T14:00, 24h, 7d).")(
         func
     )
@@ -356,13 +369,7 @@ def _make_filter(
 def search(
     ctx: click.Context,
     query: str,
-    since: str | None,
-    until: str | None,
-    platforms: tuple[str, ...],
-    langs: tuple[str, ...],
-    kinds: tuple[str, ...],
-    tracker: str | None,
-    canonical: bool,
+    where: PostFilter,
     output_format: str,
     limit: int,
     sort: str,
@@ -381,9 +388,7 @@ def search(
     """
     order = {"relevance": "rank", "newest": "-created_at", "oldest": "created_at"}[sort]
     with _handled(), _workspace(ctx).reader() as store:
-        posts = store.search(
-            query, _make_filter(since, until, platforms, langs, kinds, tracker, canonical), limit=limit, order=order
-        )
+        posts = store.search(query, where, limit=limit, order=order)
     _emit_posts(posts, output_format)
     if not posts:
         err.print("No posts matched.")
@@ -413,18 +418,12 @@ def _emit_posts(posts: list[Post], output_format: str) -> None:
 @click.pass_context
 def stats(
     ctx: click.Context,
-    since: str | None,
-    until: str | None,
-    platforms: tuple[str, ...],
-    langs: tuple[str, ...],
-    kinds: tuple[str, ...],
-    tracker: str | None,
-    canonical: bool,
+    where: PostFilter,
     as_json: bool,
 ) -> None:
     """Counts of posts by platform, language, day and kind, and what was quarantined."""
     with _handled(), _workspace(ctx).reader() as store:
-        summary = store.stats(_make_filter(since, until, platforms, langs, kinds, tracker, canonical))
+        summary = store.stats(where)
     if as_json:
         out.print_json(json.dumps(summary, ensure_ascii=False))
         return
@@ -493,18 +492,11 @@ def print_summary(summary: dict[str, Any]) -> None:
 @click.pass_context
 def export(
     ctx: click.Context,
-    since: str | None,
-    until: str | None,
-    platforms: tuple[str, ...],
-    langs: tuple[str, ...],
-    kinds: tuple[str, ...],
-    tracker: str | None,
-    canonical: bool,
+    where: PostFilter,
     export_format: str,
     output: Path | None,
 ) -> None:
     """Export posts for newsrooms and researchers."""
-    where = _make_filter(since, until, platforms, langs, kinds, tracker, canonical)
     workspace = _workspace(ctx)
     with _handled(), workspace.reader() as store:
         posts = store.iter_posts(where)
@@ -549,20 +541,12 @@ def _open_output(path: Path | None, *, binary: bool) -> Iterator[Any]:
 @click.pass_context
 def dehydrate(
     ctx: click.Context,
-    since: str | None,
-    until: str | None,
-    platforms: tuple[str, ...],
-    langs: tuple[str, ...],
-    kinds: tuple[str, ...],
-    tracker: str | None,
-    canonical: bool,
+    where: PostFilter,
     output: Path | None,
 ) -> None:
     """Write post ids only, one per line: the way to share a collection under platform terms."""
     with _handled(), _workspace(ctx).reader() as store, _open_output(output, binary=False) as handle:
-        count = write_ids(
-            store.iter_posts(_make_filter(since, until, platforms, langs, kinds, tracker, canonical)), handle
-        )
+        count = write_ids(store.iter_posts(where), handle)
     err.print(f"Wrote {count:,} ids")
 
 
