@@ -29,7 +29,7 @@ import msgspec
 
 from ..model import Post
 from ..track.rules import TrackerMatch
-from ..track.series import Amplified, Counts, add_post, batch_counts, post_series
+from ..track.series import Amplified, Counts, add_post, batch_counts, post_series, tally_amplifier
 from .rows import POST_COLUMNS, PostDetails, post_to_row
 
 INCOMING = "incoming"
@@ -150,6 +150,17 @@ def mark_incoming_near_copies(connection: sqlite3.Connection, near_copies: Seque
     )
 
 
+# Upserts shared by the writer and the backfill: counts add up; a post's amplification span widens.
+_ADD_TO_TIMELINE = (
+    "ON CONFLICT (series, minute) DO UPDATE SET posts = posts + excluded.posts, "
+    "canonical = canonical + excluded.canonical"
+)
+_WIDEN_SPAN = (
+    "first_at = min(coalesce(first_at, excluded.first_at), coalesce(excluded.first_at, first_at)), "
+    "last_at = max(coalesce(last_at, excluded.last_at), coalesce(excluded.last_at, last_at))"
+)
+
+
 def store_tracking(
     connection: sqlite3.Connection, last_id: int, uids: Sequence[str], new: int, near_copies: bool
 ) -> int:
@@ -164,29 +175,19 @@ def store_tracking(
     )
     plain.execute(
         f"INSERT INTO timeline (series, minute, posts, canonical) SELECT series, minute, posts, canonical "
-        f"FROM {INCOMING}.counts WHERE true ORDER BY series, minute "
-        "ON CONFLICT (series, minute) DO UPDATE SET posts = posts + excluded.posts, "
-        "canonical = canonical + excluded.canonical"
+        f"FROM {INCOMING}.counts WHERE true ORDER BY series, minute {_ADD_TO_TIMELINE}"
     )
     plain.execute(
         f"INSERT INTO amplification (uid, reposts, first_at, last_at) SELECT uid, reposts, first_at, last_at "
         f"FROM {INCOMING}.amplified WHERE true ORDER BY uid "
-        "ON CONFLICT (uid) DO UPDATE SET reposts = reposts + excluded.reposts, "
-        "first_at = min(coalesce(first_at, excluded.first_at), coalesce(excluded.first_at, first_at)), "
-        "last_at = max(coalesce(last_at, excluded.last_at), coalesce(excluded.last_at, last_at))"
+        f"ON CONFLICT (uid) DO UPDATE SET reposts = reposts + excluded.reposts, {_WIDEN_SPAN}"
     )
     delta_counts: Counts = {}
     delta_amplified: dict[str, int] = {}
     if new < len(uids):
         _take_back_duplicates(plain, last_id, delta_counts, delta_amplified)
     copies = _near_copy_corrections(plain, last_id, delta_counts) if near_copies else 0
-    if delta_counts:
-        plain.executemany(
-            "INSERT INTO timeline (series, minute, posts, canonical) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (series, minute) DO UPDATE SET posts = posts + excluded.posts, "
-            "canonical = canonical + excluded.canonical",
-            [(series, minute, posts, canonical) for (series, minute), (posts, canonical) in delta_counts.items()],
-        )
+    _add_counts(plain, delta_counts)
     if delta_amplified:
         plain.executemany(
             "UPDATE amplification SET reposts = reposts + ? WHERE uid = ?",
@@ -247,17 +248,12 @@ def _near_copy_corrections(plain: sqlite3.Cursor, last_id: int, counts: Counts) 
         if post_id in ids:
             matches.setdefault(post_id, {}).setdefault(tracker, []).append(rule)
     alike: Counter[tuple[Any, ...]] = Counter()
-    copies: dict[str, list[Any]] = {}
+    copies: Amplified = {}
     for post_id, platform, lang, place_name, hashtags, created_at, original in rows:
         if created_at:
             found = tuple((tracker, tuple(rules)) for tracker, rules in matches.get(post_id, {}).items())
             alike[(created_at[:16], platform, lang, place_name, hashtags, found)] += 1
-        tally = copies.setdefault(original, [0, None, None])
-        tally[0] += 1
-        if created_at and (tally[1] is None or created_at < tally[1]):
-            tally[1] = created_at
-        if created_at and (tally[2] is None or created_at > tally[2]):
-            tally[2] = created_at
+        tally_amplifier(copies, original, created_at)
     for (minute, platform, lang, place_name, hashtags, found), number in alike.items():
         keys = post_series(platform, lang, place_name, json.loads(hashtags) if hashtags else (), found)
         for key in keys:  # still posts; no longer canonical
@@ -265,9 +261,7 @@ def _near_copy_corrections(plain: sqlite3.Cursor, last_id: int, counts: Counts) 
             slot[1] -= number
     plain.executemany(
         "INSERT INTO amplification (uid, copies, first_at, last_at) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (uid) DO UPDATE SET copies = copies + excluded.copies, "
-        "first_at = min(coalesce(first_at, excluded.first_at), coalesce(excluded.first_at, first_at)), "
-        "last_at = max(coalesce(last_at, excluded.last_at), coalesce(excluded.last_at, last_at))",
+        f"ON CONFLICT (uid) DO UPDATE SET copies = copies + excluded.copies, {_WIDEN_SPAN}",
         [(original, count, first, last) for original, (count, first, last) in copies.items()],
     )
     return len(rows)
@@ -362,8 +356,6 @@ def _stored_fields(row: Sequence[Any]) -> StoredPostFields:
 def _add_counts(plain: sqlite3.Cursor, counts: Counts) -> None:
     if counts:
         plain.executemany(
-            "INSERT INTO timeline (series, minute, posts, canonical) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (series, minute) DO UPDATE SET posts = posts + excluded.posts, "
-            "canonical = canonical + excluded.canonical",
+            f"INSERT INTO timeline (series, minute, posts, canonical) VALUES (?, ?, ?, ?) {_ADD_TO_TIMELINE}",
             [(series, minute, posts, canonical) for (series, minute), (posts, canonical) in counts.items()],
         )

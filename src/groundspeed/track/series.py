@@ -93,6 +93,20 @@ def add_post(counts: Counts, keys: Sequence[str], minute: str, canonical: bool, 
             slot[1] += step
 
 
+def tally_amplifier(tallies: Amplified, uid: str, created_at: str | None) -> None:
+    """Count one more repost or copy of ``uid``, widening its first and last time."""
+    tally = tallies.get(uid)
+    if tally is None:
+        tallies[uid] = [1, created_at, created_at]
+        return
+    tally[0] += 1
+    if created_at is not None:
+        if tally[1] is None or created_at < tally[1]:
+            tally[1] = created_at
+        if tally[2] is None or created_at > tally[2]:
+            tally[2] = created_at
+
+
 def batch_counts(
     posts: Sequence[Post], created: Sequence[str | None], matches: Sequence[Sequence[TrackerMatch]]
 ) -> tuple[Counts, Amplified]:
@@ -108,18 +122,8 @@ def batch_counts(
     # language, place, hashtags, trackers): count those alike once, then expand each kind.
     alike: Counter[tuple[Any, ...]] = Counter()
     for post, created_at, found in zip(posts, created, matches, strict=True):
-        reposted = post.reposted_uid
-        if reposted is not None:
-            tally = amplified.get(reposted)
-            if tally is None:
-                amplified[reposted] = [1, created_at, created_at]
-            else:
-                tally[0] += 1
-                if created_at is not None:
-                    if tally[1] is None or created_at < tally[1]:
-                        tally[1] = created_at
-                    if tally[2] is None or created_at > tally[2]:
-                        tally[2] = created_at
+        if post.reposted_uid is not None:
+            tally_amplifier(amplified, post.reposted_uid, created_at)
         if created_at is None:
             continue
         geo = post.geo
