@@ -21,7 +21,8 @@ err = Console(stderr=True, markup=False, highlight=False)
 _EVERY = {"minute": 1, "10min": 10, "hour": 60, "day": 1440}
 
 
-def _workspace(ctx: click.Context) -> Workspace:
+def workspace_for(ctx: click.Context) -> Workspace:
+    """The data folder chosen with the main command's --data (shared by the track commands)."""
     data = (ctx.obj or {}).get("data") if ctx.obj else None
     return Workspace(Path(data) if data else default_workspace_dir())
 
@@ -55,7 +56,7 @@ def peaks(ctx: click.Context, tracker: str, every: str, canonical: bool, as_json
     """
     series = _series_for(tracker)
     try:
-        with _workspace(ctx) as workspace:
+        with workspace_for(ctx) as workspace:
             found = detect_peaks(workspace.store(), series, bin_minutes=_EVERY[every], canonical=canonical)
     except GroundspeedError as exc:
         err.print(f"Error: {exc}")
@@ -106,7 +107,7 @@ def timeline(ctx: click.Context, name: str, every: str, canonical: bool, output:
     series = _series_for(name)
     minutes = _EVERY[every]
     try:
-        with _workspace(ctx) as workspace:
+        with workspace_for(ctx) as workspace:
             rows = workspace.reader().timeline(series)
     except GroundspeedError as exc:
         err.print(f"Error: {exc}")

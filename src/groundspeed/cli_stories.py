@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
 
-from .cli_peaks import err, out
+from .cli_peaks import err, out, workspace_for
 from .errors import GroundspeedError
 from .track.explain import key_terms
-from .workspace import Workspace, default_workspace_dir
-
-
-def _workspace(ctx: click.Context) -> Workspace:
-    data = (ctx.obj or {}).get("data") if ctx.obj else None
-    return Workspace(Path(data) if data else default_workspace_dir())
 
 
 def _fail(exc: Exception) -> None:
@@ -61,7 +54,7 @@ def stories(
     from .cli import parse_when  # the CLI's time parser (24h, 2022-09-16 ...)
 
     try:
-        with _workspace(ctx) as workspace:
+        with workspace_for(ctx) as workspace:
             workspace.update_stories()
             found = workspace.store().list_stories(
                 tracker=tracker, sort=sort, since=parse_when(since), lang=lang, place=place, status=status, limit=limit
@@ -110,7 +103,7 @@ def story(
     kept by post, so they hold when the database is rebuilt (`groundspeed reprocess`).
     """
     try:
-        with _workspace(ctx) as workspace:
+        with workspace_for(ctx) as workspace:
             workspace.update_stories()
             store = workspace.store()
             if merge_with is not None:

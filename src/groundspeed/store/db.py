@@ -400,11 +400,16 @@ class Store:
         return bytes(row[0]) if row else None
 
     def save_state(self, name: str, value: bytes, *, spool_position: int | None) -> None:
-        self._write(
+        self._in_transaction(lambda: self._put_states([(name, value, spool_position)]))
+
+    def _put_states(self, states: Sequence[tuple[str, bytes, int | None]]) -> None:
+        """Write ``tracking_state`` rows (name, value, spool position), in the caller's transaction."""
+        stamp = format_time(datetime.now(UTC))
+        self.connection.executemany(
             "INSERT INTO tracking_state (name, value, spool_position, saved_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (name) DO UPDATE SET value = excluded.value, spool_position = excluded.spool_position, "
             "saved_at = excluded.saved_at",
-            (name, value, spool_position, format_time(datetime.now(UTC))),
+            [(name, value, position, stamp) for name, value, position in states],
         )
 
     # -- trackers, timelines, peaks -------------------------------------------------------------
@@ -415,11 +420,7 @@ class Store:
 
         def rematch() -> int:
             held = rematch_tracker(self.connection, tracker, match)
-            self.connection.execute(
-                "INSERT INTO tracking_state (name, value, saved_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (name) DO UPDATE SET value = excluded.value, saved_at = excluded.saved_at",
-                (_TRACKER_STATE + tracker, fingerprint.encode(), format_time(datetime.now(UTC))),
-            )
+            self._put_states([(_TRACKER_STATE + tracker, fingerprint.encode(), None)])
             return held
 
         return self._in_transaction(rematch)
@@ -433,11 +434,7 @@ class Store:
 
     def record_applied_tracker(self, tracker: str, fingerprint: str) -> None:
         """Note that every stored post was matched with these rules of the tracker."""
-        self._write(
-            "INSERT INTO tracking_state (name, value, saved_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (name) DO UPDATE SET value = excluded.value, saved_at = excluded.saved_at",
-            (_TRACKER_STATE + tracker, fingerprint.encode(), format_time(datetime.now(UTC))),
-        )
+        self._in_transaction(lambda: self._put_states([(_TRACKER_STATE + tracker, fingerprint.encode(), None)]))
 
     def applied_trackers(self) -> dict[str, str]:
         """Trackers whose matches the database holds, with the fingerprint of the rules applied."""
@@ -600,15 +597,12 @@ class Store:
         def record() -> None:
             touched = record_assignments(self.connection, assignments, merged)
             due = self._stories_due() | touched
-            stamp = format_time(datetime.now(UTC))
-            self.connection.executemany(
-                "INSERT INTO tracking_state (name, value, saved_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (name) DO UPDATE SET value = excluded.value, saved_at = excluded.saved_at",
+            self._put_states(
                 [
-                    (_STORIES_STATE, detector_state, stamp),
-                    (_STORIES_POSITION, str(position).encode(), stamp),
-                    (_STORIES_DUE, json.dumps(sorted(due)).encode(), stamp),
-                ],
+                    (_STORIES_STATE, detector_state, None),
+                    (_STORIES_POSITION, str(position).encode(), None),
+                    (_STORIES_DUE, json.dumps(sorted(due)).encode(), None),
+                ]
             )
 
         self._in_transaction(record)
