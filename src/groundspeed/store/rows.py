@@ -178,7 +178,8 @@ def post_to_row(post: Post) -> tuple[Any, ...]:
 
 
 def row_to_post(row: Any) -> Post:
-    """A Post from a ``posts`` row (a sqlite3.Row or a mapping with the POST_COLUMNS keys)."""
+    """A Post from a ``posts`` row (a sqlite3.Row or a mapping with the POST_COLUMNS keys and
+    ``near_copy_of``)."""
     details = _details.decode(row["details"])
     geo = None
     if details.geo is not None:
@@ -235,5 +236,5 @@ def row_to_post(row: Any) -> Post:
         ),
         annotations=details.annotations,
         raw=raw,
-        near_copy_of=row["near_copy_of"] if "near_copy_of" in row.keys() else None,  # noqa: SIM118 (a Row: `in` sees values)
+        near_copy_of=row["near_copy_of"],
     )
