@@ -45,7 +45,7 @@ from .store import PreparedBatch, Store, WriteResult, prepare_batch
 from .track.detect import detect_peaks
 from .track.explain import key_terms
 from .track.nearcopy import NearCopyIndex
-from .track.rules import Matcher, PostFields
+from .track.rules import Matcher, PostFields, Tracker
 from .track.stories import StoryDetector
 
 DEFAULT_DIR_NAME = "groundspeed-data"
@@ -141,13 +141,17 @@ class Workspace:
     def trackers_path(self) -> Path:
         return self.root / "trackers.toml"
 
-    def matcher(self) -> Matcher | None:
-        """The trackers of this workspace, compiled (None when there are none)."""
+    def trackers(self) -> list[Tracker]:
+        """The trackers defined in trackers.toml (none when there is no such file)."""
         if not self.trackers_path.exists():
-            return None
+            return []
         from .track.trackers import load_trackers  # only when there are trackers
 
-        trackers = load_trackers(self.trackers_path)
+        return load_trackers(self.trackers_path)
+
+    def matcher(self) -> Matcher | None:
+        """The trackers of this workspace, compiled (None when there are none)."""
+        trackers = self.trackers()
         return Matcher(trackers) if trackers else None
 
     def near_copy_index(self) -> NearCopyIndex:
@@ -207,9 +211,7 @@ class Workspace:
         changed is matched against every stored post again; one removed (or renamed) leaves.
         Returns, per tracker touched, the posts it now holds (None: removed). Cheap when nothing
         changed: the rules are compared by fingerprint."""
-        from .track.trackers import load_trackers
-
-        trackers = load_trackers(self.trackers_path) if self.trackers_path.exists() else []
+        trackers = self.trackers()
         store = self.store()
         applied = store.applied_trackers()
         changes: dict[str, int | None] = {}
@@ -218,7 +220,7 @@ class Workspace:
             changes[name] = None
         for tracker in trackers:
             if applied.get(tracker.name) != tracker.fingerprint():
-                changes[tracker.name] = self.apply_tracker(tracker.name)
+                changes[tracker.name] = self._apply(tracker)
         if changes:
             store.refresh_story_trackers()
         return changes
@@ -229,21 +231,22 @@ class Workspace:
         Imports match new posts as they arrive; this is for the posts stored before the tracker
         existed or changed. Its peaks are found again afterwards.
         """
-        matcher = self.matcher()
-        if matcher is None:
-            msg = f"There is no tracker called {name!r} in {self.trackers_path}."
-            raise GroundspeedError(msg)
-        store = self.store()
-        tracker = next((each for each in matcher.trackers if each.name == name), None)
+        tracker = next((each for each in self.trackers() if each.name == name), None)
         if tracker is None:
             msg = f"There is no tracker called {name!r} in {self.trackers_path}."
             raise GroundspeedError(msg)
+        return self._apply(tracker)
+
+    def _apply(self, tracker: Tracker) -> int:
+        # A matcher of this tracker alone: the pass over every stored post matches nothing else.
+        matcher = Matcher([tracker])
+        store = self.store()
         held = store.rematch_tracker(
-            name,
+            tracker.name,
             lambda rows: matcher.match_fields_many(PostFields(*row) for row in rows),
             fingerprint=tracker.fingerprint(),
         )
-        detect_peaks(store, "tracker:" + name)
+        detect_peaks(store, "tracker:" + tracker.name)
         return held
 
     def forget_tracker(self, name: str) -> None:
@@ -315,9 +318,8 @@ class Workspace:
         store.reset_derived()
         self._near_copies = NearCopyIndex()
         self._near_copies_saved = -1
-        matcher = self.matcher()
         result = self.process_pending(progress=progress)
-        for tracker in matcher.trackers if matcher is not None else ():
+        for tracker in self.trackers():
             store.record_applied_tracker(tracker.name, tracker.fingerprint())  # every post matched just now
         self.refresh_peaks()
         self.update_stories()
