@@ -44,6 +44,13 @@ class Sample:
     first_value: Any  # the first JSON value (first line, or the whole head) or None
     csv_header: tuple[str, ...] | None  # the first CSV row, when the head looks like CSV
 
+    def first_object(self) -> dict[str, Any] | None:
+        """The first JSON object: the first value, or its first element when it is an array."""
+        value = self.first_value
+        if isinstance(value, list):
+            value = value[0] if value else None
+        return value if isinstance(value, dict) else None
+
 
 class ParseContext(msgspec.Struct, frozen=True):
     """Everything ``parse`` may know besides the payload (all of it is stored in the spool).

@@ -180,10 +180,8 @@ class MastodonFormat(Format):
     platform: ClassVar[str] = PLATFORM
 
     def sniff(self, sample: Sample) -> int:
-        value = sample.first_value
-        if isinstance(value, list):
-            value = value[0] if value else None
-        if not isinstance(value, dict):
+        value = sample.first_object()
+        if value is None:
             return 0
         if _is_status(value):
             return 90

@@ -259,10 +259,8 @@ def _sniff_partial(keys: dict[str, Any]) -> int:
 
 
 def sniff_v1(sample: Sample) -> int:
-    value = sample.first_value
-    if isinstance(value, list):
-        value = value[0] if value else None
-    if not isinstance(value, dict):
+    value = sample.first_object()
+    if value is None:
         return 0
     if value.get("__partial__"):
         return _sniff_partial(value)

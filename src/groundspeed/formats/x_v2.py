@@ -159,10 +159,8 @@ def _sniff_data(value: Obj) -> int:
 
 
 def sniff_v2(sample: Sample) -> int:
-    value = sample.first_value
-    if isinstance(value, list):
-        value = value[0] if value else None
-    if not isinstance(value, dict):
+    value = sample.first_object()
+    if value is None:
         return 0
     if value.get("__partial__"):
         return _sniff_partial(value)
