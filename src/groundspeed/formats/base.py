@@ -258,6 +258,15 @@ def decode_json(payload: bytes) -> tuple[Any, str | None]:
         return None, f"not valid JSON: {exc}"
 
 
+def decode_cells(data: str | bytes) -> tuple[list[str] | None, str | None]:
+    """(cells, None) or (None, reason) for a CSV row or header as the framing stores them (a JSON
+    list of strings)."""
+    try:
+        return msgspec.json.decode(data, type=list[str]), None
+    except msgspec.DecodeError as exc:
+        return None, str(exc)
+
+
 _NO_AUTHOR = Author()
 _NO_METRICS = Metrics()
 

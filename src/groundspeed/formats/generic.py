@@ -87,6 +87,7 @@ from .base import (
     Sample,
     as_bool,
     as_int,
+    decode_cells,
     decode_json,
     make_post,
     none_if_blank,
@@ -324,9 +325,8 @@ def _is_post_text(key: str) -> bool:
 @lru_cache(maxsize=64)
 def _csv_plan(header_json: str, options: tuple[tuple[str, str], ...]) -> _Plan | str:
     """The plan for a CSV header (cached: every row of a file has the same header)."""
-    try:
-        header = msgspec.json.decode(header_json, type=list[str])
-    except msgspec.DecodeError:
+    header, _error = decode_cells(header_json)
+    if header is None:
         return "the CSV header stored with this row is not readable"
     return _build_plan(_dedupe(header), options, fallback_platform="csv")
 
@@ -758,10 +758,9 @@ class GenericCsvFormat(Format):
         if isinstance(plan, str):
             result.problems.append((None, plan))
             return result
-        try:
-            cells = msgspec.json.decode(payload, type=list[str])
-        except msgspec.DecodeError as exc:
-            result.problems.append((None, f"not a CSV row: {exc}"))
+        cells, error = decode_cells(payload)
+        if cells is None:
+            result.problems.append((None, f"not a CSV row: {error}"))
             return result
         fitted = _fit_row(cells, len(plan.keys), result)
         if fitted is not None:

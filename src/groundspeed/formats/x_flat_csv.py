@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import ClassVar
 
-import msgspec
-
 from ..model import Author, Geo, Media, Metrics, Post, PostKind, make_uid
 from .base import (
     Format,
@@ -32,6 +30,7 @@ from .base import (
     Sample,
     as_bool,
     as_int,
+    decode_cells,
     make_post,
     parse_time,
     platform_lang,
@@ -88,9 +87,8 @@ class _Layout:
 @lru_cache(maxsize=16)
 def _layout(header_json: str) -> _Layout | str:
     """Cell indexes for a header (cached: every row of a file shares it)."""
-    try:
-        header = msgspec.json.decode(header_json, type=list[str])
-    except msgspec.DecodeError:
+    header, _error = decode_cells(header_json)
+    if header is None:
         return "the CSV header stored with this row is not readable"
     index = {name: position for position, name in reversed(list(enumerate(header)))}
     if f"{TWEET}id" not in index:
@@ -272,10 +270,9 @@ class XFlatCsvFormat(Format):
         if isinstance(layout, str):
             result.problems.append((None, layout))
             return result
-        try:
-            cells = msgspec.json.decode(payload, type=list[str])
-        except msgspec.DecodeError as exc:
-            result.problems.append((None, f"not a CSV row: {exc}"))
+        cells, error = decode_cells(payload)
+        if cells is None:
+            result.problems.append((None, f"not a CSV row: {error}"))
             return result
         if len(cells) != layout.width:
             # A shifted row would put the text in the wrong fields: quarantine it whole.
