@@ -142,3 +142,15 @@ def stories_command(directories: tuple[Path, ...], seed: int, no_baselines: bool
         "seconds": round(time.monotonic() - began, 1),
     }
     click.echo(story_eval.dumps(report))
+
+
+def _register() -> None:
+    # The understanding commands live in their own modules (they load their models on first use).
+    from .cli_classify import classify_eval_command
+    from .cli_geo import geo_eval_command
+
+    eval_group.add_command(classify_eval_command)
+    eval_group.add_command(geo_eval_command)
+
+
+_register()
