@@ -106,7 +106,14 @@ def timed(function, *args):  # type: ignore[no-untyped-def]
     return time.perf_counter() - start, result
 
 
-def import_once(path: Path, trackers: str | None = None, *, tracking: bool = True) -> tuple[float, ImportReport]:
+UNDERSTOOD: list[tuple[float, int]] = []  # (seconds, posts) of the understanding stage runs
+
+
+def import_once(
+    path: Path, trackers: str | None = None, *, tracking: bool = True, understand: bool = False
+) -> tuple[float, ImportReport]:
+    """One import into a fresh data folder; with ``understand``, then the understanding stage
+    (language, type, first-hand, place), timed apart and noted in UNDERSTOOD."""
     root = Path(tempfile.mkdtemp(prefix="gs-bench-", dir=WORK))
     os.environ[TRACKING_ENV] = "on" if tracking else "off"
     try:
@@ -114,6 +121,8 @@ def import_once(path: Path, trackers: str | None = None, *, tracking: bool = Tru
             (root / "trackers.toml").write_text(trackers, encoding="utf-8")
         with Workspace(root) as workspace:
             seconds, report = timed(workspace.import_file, path)
+            if understand:
+                UNDERSTOOD.append(timed(workspace.update_insights))
             return seconds, report
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -133,6 +142,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2009)
     parser.add_argument(
         "--rules", type=int, default=1000, help="rules (in 10 trackers) for the tracked import; 0 skips it"
+    )
+    parser.add_argument(
+        "--no-understand",
+        dest="understand",
+        action="store_false",
+        help="skip timing the understanding stage after the first full import",
     )
     args = parser.parse_args()
     trackers = dump_trackers(build_trackers(args.rules, 10)) if args.rules else None
@@ -159,7 +174,7 @@ def main() -> None:
             f"stages: {breakdown(report.timings)}",
             file=sys.stderr,
         )
-        seconds, report = import_once(path)
+        seconds, report = import_once(path, understand=args.understand and round_number == 0)
         imports.append(seconds)
         reports.append(report)
         print(
@@ -205,6 +220,12 @@ def main() -> None:
         f"with rules {', '.join(f'{x:.2f}' for x in tracked)}"
     )
     print(f"stages of the median import (s, overlapping): {breakdown(median_report.timings)}")
+    for seconds, posts in UNDERSTOOD:
+        print(
+            f"understanding stage after the import (language, type, first-hand, place; one process): "
+            f"{posts:,} posts in {seconds:.2f} s = {posts / seconds:,.0f} posts/s "
+            "(reposts of stored posts inherit their original's, without the models)"
+        )
     print(f"peak RSS: importer {peak_mb:.0f} MB, largest parse worker {worker_mb:.0f} MB")
 
 

@@ -41,13 +41,16 @@ COMMANDS = {
     "reprocess": "Rebuild the database from the raw posts",
     "quarantine": "Show input that could not be used",
     "formats": "List the file formats",
-    "demo": "Import the bundled sample",
+    "demo": "Import the bundled sample crisis data and open the situation room",
     "tracker": "Follow a crisis",
     "peaks": "Bursts of posts in a tracker",
     "timeline": "Posts over time",
     "eval": "Measure how well",
     "stories": "Stories: posts about the same thing",
     "story": "One story",
+    "understand": "Work out, for every stored post",
+    "annotate": "Label every text of a CSV",
+    "serve": "Open the situation room",
 }
 
 
@@ -243,7 +246,7 @@ def test_search_folds_persian_and_arabic(query: str, found: set[str], loaded: Pa
 def test_search_table(loaded: Path) -> None:
     result = gs(loaded, "search", "کرمانشاه", "--sort", "newest")
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["time", "(UTC)", "platform", "author", "text", "uid"]
+    assert lines[0].split() == ["time", "(UTC)", "platform", "author", "text", "what,", "where", "uid"]
     assert [line.split()[-1] for line in lines[1:] if line.strip()] == [AR, FA]
     assert "2022-09-21 08:00" in result.stdout and "inv_reporter" in result.stdout
     assert "تجمع در \u0643رمانشاه" in result.stdout  # the text as posted, not the folded form
@@ -355,8 +358,13 @@ def test_export_jsonl(loaded: Path, tmp_path: Path) -> None:
     out = tmp_path / "posts.jsonl"
     to_file = gs(loaded, "export", "-f", "jsonl", "--lang", "fa", "-o", out)
     assert to_file.stdout == ""
-    assert to_file.stderr.strip() == f"Exported 2 posts to {out}"
-    assert {post.uid for post in jsonl_posts(out.read_text(encoding="utf-8"))} == {FA, "x:1572000000000000007"}
+    # --lang is the detected language: the Telegram post has no tag from its platform, but is Persian.
+    assert to_file.stderr.strip() == f"Exported 3 posts to {out}"
+    assert {post.uid for post in jsonl_posts(out.read_text(encoding="utf-8"))} == {
+        FA,
+        "x:1572000000000000007",
+        "telegram:1900000001/2",
+    }
 
 
 def test_export_csv(loaded: Path) -> None:
@@ -514,7 +522,7 @@ def test_demo(tmp_path: Path) -> None:
     samples = list(_sample_files())
     assert samples, "the bundled sample is missing"
     data = tmp_path / "data"
-    result = gs(data, "demo")
+    result = gs(data, "demo", "--no-serve")
     expected = expected_posts(*samples)
     assert result.stdout.startswith(f"{len(expected):,} posts  from ")
     assert 'Try: groundspeed search "تهران OR tehran"' in result.stdout
@@ -523,7 +531,7 @@ def test_demo(tmp_path: Path) -> None:
     assert stats["posts"] == len(expected)
     assert set(stats["by_platform"]) == {post.platform for post in expected.values()}
     assert stats["quarantined"] == sum(len(parse_path(path).quarantined) for path in samples)
-    again = gs(data, "demo")  # a second run imports nothing twice
+    again = gs(data, "demo", "--no-serve")  # a second run imports nothing twice
     assert "already imported" in again.stderr
     assert json.loads(gs(data, "stats", "--json").stdout)["posts"] == len(expected)
     assert gs(data, "search", "تهران OR tehran", "-o", "jsonl").stdout  # the suggested search finds posts

@@ -24,7 +24,8 @@ from .errors import EncodingError, GroundspeedError, UnknownFormatError
 from .export import write_csv, write_ids, write_jsonl, write_parquet, write_raw
 from .formats import all_formats
 from .model import Post
-from .store import PostFilter
+from .store import PostFilter, Store
+from .understand.classify import INFO_TYPES
 from .workspace import ImportReport, Workspace, default_workspace_dir
 
 # markup=False: post text, file names and reasons are data and may contain [brackets]; styled
@@ -203,6 +204,9 @@ def import_command(
                     err.print("Looking for bursts and grouping the new posts into stories ...")
                 found = workspace.refresh_peaks()
                 workspace.update_stories()
+                if not as_json:
+                    err.print("Working out languages, types of information and places ...")
+                workspace.update_insights()
             if not as_json and any(found.values()):
                 err.print(
                     "Bursts: "
@@ -300,12 +304,24 @@ def _print_totals(reports: list[ImportReport]) -> None:
 # -- reading --------------------------------------------------------------------------------
 
 
-_FILTER_NAMES = ("since", "until", "platforms", "langs", "kinds", "tracker", "canonical")
+_FILTER_NAMES = (
+    "since",
+    "until",
+    "platforms",
+    "langs",
+    "kinds",
+    "tracker",
+    "canonical",
+    "info_types",
+    "eyewitness",
+    "informative",
+    "place",
+)
 
 
 def _filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The options that choose posts (time, platform, language, kind, tracker, one per message),
-    given to the command as one ``where: PostFilter``."""
+    """The options that choose posts (time, platform, language, kind, tracker, one per message,
+    type of information, first-hand, place), given to the command as one ``where: PostFilter``."""
 
     @functools.wraps(command)
     def with_filter(*args: Any, **kwargs: Any) -> Any:
@@ -319,7 +335,11 @@ def _filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option("--until", help="Only posts before this time.")(func)
     func = click.option("--platform", "platforms", multiple=True, help="Only this platform (repeat for several).")(func)
     func = click.option(
-        "--lang", "langs", multiple=True, help="Only this language code, e.g. fa, ar, en (repeat for several)."
+        "--lang",
+        "langs",
+        multiple=True,
+        help="Only this language, e.g. fa, ar, en, fa-Latn for Finglish (repeat for several). "
+        "The language groundspeed detected; the platform's tag until it has looked.",
     )(func)
     func = click.option(
         "--kind",
@@ -334,6 +354,22 @@ def _filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
         is_flag=True,
         help="One post per message: leave out reposts and near-copies (the first post of each stays).",
     )(func)
+    func = click.option(
+        "--type",
+        "info_types",
+        multiple=True,
+        type=click.Choice(INFO_TYPES),
+        help="Only this type of information (repeat for several; see `groundspeed understand --help`).",
+    )(func)
+    func = click.option("--eyewitness", is_flag=True, help="Only first-hand reports: people telling what they see.")(
+        func
+    )
+    func = click.option("--informative", is_flag=True, help="Only posts useful for following the crisis (no chatter).")(
+        func
+    )
+    func = click.option(
+        "--place", help="Only posts about or from this place: a name (Tehran, تهران) or a country code (IR)."
+    )(func)
     return func
 
 
@@ -345,8 +381,17 @@ def _make_filter(
     kinds: tuple[str, ...],
     tracker: str | None = None,
     canonical: bool = False,
+    info_types: tuple[str, ...] = (),
+    eyewitness: bool = False,
+    informative: bool = False,
+    place: str | None = None,
 ) -> PostFilter:
     return PostFilter(
+        info_types=info_types,
+        eyewitness=eyewitness,
+        informative=informative,
+        place=_place_name(place),
+        place_bbox=_place_box(place),
         since=parse_when(since),
         until=parse_when(until),
         platforms=platforms,
@@ -389,12 +434,13 @@ def search(
     order = {"relevance": "rank", "newest": "-created_at", "oldest": "created_at"}[sort]
     with _handled(), _workspace(ctx).reader() as store:
         posts = store.search(query, where, limit=limit, order=order)
-    _emit_posts(posts, output_format)
+        insights = store.insights_for([post.uid for post in posts]) if output_format == "table" else {}
+    _emit_posts(posts, output_format, insights)
     if not posts:
         err.print("No posts matched.")
 
 
-def _emit_posts(posts: list[Post], output_format: str) -> None:
+def _emit_posts(posts: list[Post], output_format: str, insights: dict[str, dict[str, Any]] | None = None) -> None:
     if output_format == "jsonl":
         write_jsonl(posts, sys.stdout.buffer)
         sys.stdout.flush()
@@ -402,13 +448,15 @@ def _emit_posts(posts: list[Post], output_format: str) -> None:
         write_csv(posts, sys.stdout)
     else:
         table = Table(show_lines=False, pad_edge=False, box=None)
-        for column in ("time (UTC)", "platform", "author", "text", "uid"):
+        for column in ("time (UTC)", "platform", "author", "text", "what, where", "uid"):
             table.add_column(column, overflow="fold")
         for post in posts:
             when = post.created_at.strftime("%Y-%m-%d %H:%M") if post.created_at else "?"
             author = post.author.handle or post.author.name or post.author.id or "?"
             text = (post.original_text or "").replace("\n", " ")
-            table.add_row(when, post.platform, author, text[:280], post.uid)
+            table.add_row(
+                when, post.platform, author, text[:280], _what_where((insights or {}).get(post.uid)), post.uid
+            )
         out.print(table)
 
 
@@ -463,12 +511,62 @@ def print_summary(summary: dict[str, Any]) -> None:
             f"{collapsed['near_copies']:,} near-copies; see --canonical)",
             markup=True,
         )
+    insights = summary.get("insights") or {}
+    if insights.get("understood"):
+        print_insights(insights)
     trackers = summary.get("trackers") or {}
     if trackers:
         out.print(
             "[bold]Trackers:[/] " + escape(", ".join(f"{name} {count:,}" for name, count in trackers.items())),
             markup=True,
         )
+
+
+def print_insights(insights: dict[str, Any]) -> None:
+    """What the understanding stage found (a part of the summary)."""
+    understood = insights["understood"]
+    out.print(
+        f"[bold]Understood:[/] {understood:,} posts; first-hand reports {insights['first_hand']:,}, "
+        f"informative {insights['informative']:,}, placed on the map {insights['placed']:,}",
+        markup=True,
+    )
+    for title, key in (("Languages (as detected)", "by_detected_language"), ("Types of information", "by_info_type")):
+        items = list(insights[key].items())
+        shown = ", ".join(f"{name} {count:,}" for name, count in items[:12])
+        out.print(f"[bold]{title}:[/] {escape(shown)}", markup=True)
+
+
+def _what_where(insight: dict[str, Any] | None) -> str:
+    """A post's insight in a few words for the table: type, first-hand, language, place."""
+    if insight is None:
+        return ""
+    parts = [insight["info_type"] or ""]
+    if insight["is_eyewitness"]:
+        parts.append("first-hand")
+    if insight["language"]:
+        parts.append(insight["language"])
+    if insight["place_name"]:
+        parts.append(f"{insight['place_name']} ({insight['place_source']})")
+    return ", ".join(part for part in parts if part)
+
+
+def _place_box(place: str | None) -> tuple[float, float, float, float] | None:
+    """The area of a city or province the bundled gazetteer knows (countries go by their code:
+    their boxes take in their neighbours)."""
+    if not place or len(place.strip()) == 2:
+        return None
+    from .track.places import default_gazetteer
+
+    found = default_gazetteer().find(place)
+    return found.bbox if found is not None and found.kind != "country" else None
+
+
+def _place_name(place: str | None) -> str | None:
+    """A place as the stage stores it: a country code in capitals, a name as given."""
+    if place is None:
+        return None
+    place = place.strip()
+    return place.upper() if len(place) == 2 and place.isascii() and place.isalpha() else place
 
 
 @cli.command()
@@ -608,15 +706,33 @@ def formats(details: bool) -> None:
 
 
 @cli.command()
+@click.option(
+    "--port", default=8470, show_default=True, type=click.IntRange(0, 65535), help="Port of the situation room."
+)
+@click.option("--no-browser", is_flag=True, help="Do not open a browser window (on a server, in tests).")
+@click.option(
+    "--minutes",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 24 * 60),
+    help="How long the replay of the sample night takes.",
+)
+@click.option("--no-serve", is_flag=True, help="Import the whole sample at once and print a summary, no web page.")
 @click.pass_context
-def demo(ctx: click.Context) -> None:
-    """Import the bundled sample crisis data and print a summary (a first look)."""
+def demo(ctx: click.Context, port: int, no_browser: bool, minutes: float, no_serve: bool) -> None:
+    """Import the bundled sample crisis data and open the situation room, with the sample's night
+    replayed as if it were happening now (a first look).
+
+    The sample is made up (see the samples README): a protest night in Persian, Finglish, Arabic
+    and English, then a made-up evening with a sudden burst. New posts, bursts and stories appear
+    on the open pages as the replay goes on. Stop with Ctrl+C.
+    """
     sample_dir = resources.files("groundspeed") / "samples"
     with _handled(), _workspace(ctx) as workspace:
         err.print(f"Importing the bundled sample into {workspace.root}/ ...")
         for entry in sorted(sample_dir.iterdir(), key=lambda item: item.name):
-            if entry.name.startswith(("README", "_")):
-                continue
+            if entry.name.startswith(("README", "_")) or (not no_serve and entry.name.startswith("x-v1")):
+                continue  # the X sample night is replayed live instead
             with resources.as_file(entry) as path:
                 report = workspace.import_file(path, announce=err.print)
                 if report.status != "already imported":
@@ -626,23 +742,55 @@ def demo(ctx: click.Context) -> None:
         workspace.sync_trackers()
         workspace.refresh_peaks()
         workspace.update_stories()
-        store = workspace.store()
-        print_summary(store.stats())
-        top = store.list_stories(sort="authors", limit=5)
-        if top:
-            out.print("[bold]Stories told by the most people:[/]", markup=True)
-            for story in top:
-                out.print(
-                    f"    #{story['id']}  {story['posts']:,} posts by {story['authors']:,} people  "
-                    + escape(" ".join(story["terms"][:6]))
-                )
-        out.print()
-        out.print(
-            '[bold]Try:[/] groundspeed search "تهران OR tehran"   ·   groundspeed stories   ·   '
-            'groundspeed timeline "Mahsa Amini (sample)" --every minute   ·   groundspeed tracker list   ·   '
-            "groundspeed export -f csv -o posts.csv",
-            markup=True,
-        )
+        workspace.update_insights()
+        root = workspace.root
+        if no_serve:
+            _print_demo_summary(workspace.store())
+            return
+    _serve_with_replay(ctx, root, port=port, no_browser=no_browser, minutes=minutes)
+
+
+def _serve_with_replay(ctx: click.Context, root: Path, *, port: int, no_browser: bool, minutes: float) -> None:
+    import threading
+
+    from .cli_web import serve
+    from .replay import Replay, demo_lines
+
+    replay = Replay(root, demo_lines(), duration=minutes * 60)
+    err.print(
+        f"Replaying the sample night ({replay.status.total:,} posts, {replay.first:%Y-%m-%d %H:%M} to "
+        f"{replay.last:%H:%M} UTC) in about {minutes:g} minutes ..."
+    )
+    feeder = threading.Thread(target=replay.run, name="groundspeed-replay", daemon=True)
+    feeder.start()
+    try:
+        ctx.invoke(serve, port=port, no_browser=no_browser, data_option=root)
+    finally:
+        replay.stop()
+        feeder.join(timeout=30)
+        status = replay.status
+        err.print(f"Replay stopped: {status.sent:,} of {status.total:,} posts sent, {status.stored:,} new.")
+        if status.error:
+            err.print(f"The replay failed: {status.error}")
+
+
+def _print_demo_summary(store: Store) -> None:
+    print_summary(store.stats())
+    top = store.list_stories(sort="authors", limit=5)
+    if top:
+        out.print("[bold]Stories told by the most people:[/]", markup=True)
+        for story in top:
+            out.print(
+                f"    #{story['id']}  {story['posts']:,} posts by {story['authors']:,} people  "
+                + escape(" ".join(story["terms"][:6]))
+            )
+    out.print()
+    out.print(
+        '[bold]Try:[/] groundspeed search "تهران OR tehran"   ·   groundspeed stories   ·   '
+        'groundspeed timeline "Mahsa Amini (sample)" --every minute   ·   groundspeed tracker list   ·   '
+        "groundspeed search tehran --eyewitness   ·   groundspeed export -f csv -o posts.csv",
+        markup=True,
+    )
 
 
 _DEMO_TRACKERS = """# A tracker for the bundled sample (groundspeed demo). Edit it with: groundspeed tracker edit
@@ -658,8 +806,10 @@ def _register() -> None:
     from .cli_peaks import peaks, timeline
     from .cli_stories import stories, story
     from .cli_tracker import tracker_group
+    from .cli_understand import annotate, understand
+    from .cli_web import serve
 
-    for command in (tracker_group, peaks, timeline, stories, story, eval_group):
+    for command in (tracker_group, peaks, timeline, stories, story, eval_group, understand, annotate, serve):
         cli.add_command(command)
 
     @tracker_group.result_callback()

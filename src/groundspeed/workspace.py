@@ -31,7 +31,7 @@ from datetime import datetime
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -47,6 +47,9 @@ from .track.explain import key_terms
 from .track.nearcopy import NearCopyIndex
 from .track.rules import Matcher, PostFields, Tracker
 from .track.stories import StoryDetector
+
+if TYPE_CHECKING:
+    from .understand.insights import Understanding
 
 DEFAULT_DIR_NAME = "groundspeed-data"
 FINGERPRINT_BYTES = 64 * 1024
@@ -136,6 +139,8 @@ class Workspace:
         self._store: Store | None = None
         self._near_copies: NearCopyIndex | None = None
         self._near_copies_saved = -1  # NearCopyIndex.changes when last loaded or saved
+        # The understanding stage's models; None loads the shipped ones when first needed.
+        self.understanding: Understanding | None = None
 
     @property
     def trackers_path(self) -> Path:
@@ -292,6 +297,54 @@ class Workspace:
         store.refresh_stories(key_terms)  # also applies analysts' edits, and a run a crash cut short
         return placed
 
+    def update_insights(self, *, batch: int = 2000, progress: Progress = _noop_progress) -> int:
+        """Work out each post stored since the last run: its language, information type, whether
+        it is a first-hand report, and where it is about (see :mod:`groundspeed.understand`).
+        Reposts of stored posts take their original's. When the models changed since the last
+        run, every post is done again. Returns how many posts were done."""
+        from .store.insights import insight_row
+        from .store.rows import row_to_post
+        from .understand.insights import Understanding
+
+        if self.understanding is None:
+            self.understanding = Understanding()
+        stage = self.understanding
+        store = self.store()
+        position, models = store.insights_state()
+        if models != stage.models:
+            store.reset_insights(stage.models)
+            position = 0
+        end = store.last_post_id()
+        done = 0
+        while rows := store.posts_to_understand(position, batch):
+            own = [row for row in rows if row["kind"] != "repost" or row["original_id"] is None]
+            insights = stage.understand_many([row_to_post(row) for row in own]) if own else []
+            high = int(rows[-1]["id"])
+            store.record_insights(
+                [
+                    insight_row(int(row["id"]), insight, stage.models)
+                    for row, insight in zip(own, insights, strict=True)
+                ],
+                low=position,
+                high=high,
+            )
+            position = high
+            done += len(rows)
+            progress("understanding", position, end)
+        return done
+
+    # -- records that arrive without a file (live collection, replays) ----------------------
+
+    def ingest_records(
+        self, records: Sequence[tuple[str, bytes]], *, source: str, format_name: str, query: str | None = None
+    ) -> WriteResult:
+        """Store records that arrived together (one response of a live source, a replayed
+        minute): spooled durably first, then parsed and stored like an import's batches."""
+        get_format(format_name)  # an unknown format is refused before anything is spooled
+        if records:
+            self.spool.append(records, source=source, format=format_name, received_at_us=_now_us(), query=query)
+        return self.process_pending()
+
     # -- processing the spool ---------------------------------------------------------------
 
     def process_pending(self, report: ImportReport | None = None, progress: Progress = _noop_progress) -> WriteResult:
@@ -323,6 +376,7 @@ class Workspace:
             store.record_applied_tracker(tracker.name, tracker.fingerprint())  # every post matched just now
         self.refresh_peaks()
         self.update_stories()
+        self.update_insights()
         return result
 
     # -- importing files --------------------------------------------------------------------

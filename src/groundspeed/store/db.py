@@ -26,6 +26,7 @@ from ..errors import DiskFullError, SchemaTooNewError, StoreError, StoreLockedEr
 from ..model import Post
 from ..parse import KnownUids, QuarantineItem
 from ..text import fold
+from .insights import POSTS_TO_UNDERSTAND, insight_filter_sql, language_filter_sql, record_insights
 from .migrations import MIGRATIONS
 from .rows import format_time, row_to_post
 from .stories import apply_edits, canonical_posts_after, newest_post_time, record_assignments, refresh_stories
@@ -46,6 +47,8 @@ _STORIES_STATE = "stories"  # tracking_state: the story detector's saved state
 _STORIES_POSITION = "stories.position"  # tracking_state: posts.id of the last post it saw
 _STORIES_DUE = "stories.due"  # tracking_state: stories whose records need recomputing
 _TRACKER_STATE = "tracker:"  # tracking_state rows "tracker:NAME": the fingerprint of the rules applied
+_INSIGHTS_POSITION = "insights.position"  # tracking_state: posts.id of the last post understood
+_INSIGHTS_MODELS = "insights.models"  # tracking_state: the models the insights were made with
 
 # A batch parsed in a worker process travels to the writer as a small SQLite database (see
 # tracking.pack_batch). The worker pays for binding the values, in parallel; the writer copies
@@ -84,6 +87,12 @@ class PostFilter:
     source: str | None = None
     canonical_only: bool = False  # neither reposts nor near-copies: one post per message
     tracker: str | None = None  # posts a tracker holds
+    # What the understanding stage made of them (see groundspeed.understand):
+    info_types: Sequence[str] = ()
+    eyewitness: bool = False  # first-hand reports only
+    informative: bool = False
+    place: str | None = None  # a place name or two-letter country code where the post is about or from
+    place_bbox: tuple[float, float, float, float] | None = None  # or placed inside (west, south, east, north)
 
 
 def _translate(exc: sqlite3.Error, path: Path) -> StoreError | DiskFullError:
@@ -381,6 +390,7 @@ class Store:
                 "tracking_state",
                 "post_stories",
                 "stories",
+                "post_insights",
             ):
                 self.connection.execute(f"DELETE FROM {table}")
             self.connection.execute("COMMIT")
@@ -572,6 +582,90 @@ class Store:
             "share_collapsed": round(1 - canonical / total, 4) if total else 0.0,
         }
 
+    # -- insights (language, information type, first-hand, place) -------------------------------
+
+    def insights_state(self) -> tuple[int, str | None]:
+        """(posts.id of the last post understood, the models that understood them)."""
+        position = self.load_state(_INSIGHTS_POSITION)
+        models = self.load_state(_INSIGHTS_MODELS)
+        return (int(position.decode()) if position else 0), (models.decode() if models else None)
+
+    def reset_insights(self, models: str) -> None:
+        """Forget every insight: the next run understands every post again with ``models``."""
+
+        def reset() -> None:
+            self.connection.execute("DELETE FROM post_insights")
+            self._put_states([(_INSIGHTS_POSITION, b"0", None), (_INSIGHTS_MODELS, models.encode(), None)])
+
+        self._in_transaction(reset)
+
+    def posts_to_understand(self, after_id: int, limit: int) -> list[sqlite3.Row]:
+        """Posts stored after ``after_id``, oldest first, each with ``original_id``: the id of the
+        original a repost copies, when that is stored (such reposts inherit its insight)."""
+        return self._query(POSTS_TO_UNDERSTAND, (after_id, limit))
+
+    def record_insights(self, rows: Sequence[tuple[Any, ...]], *, low: int, high: int) -> None:
+        """Store the insights of the posts in (low, high] and the stage's new position, at once."""
+
+        def record() -> None:
+            record_insights(self.connection, rows, low, high)
+            self._put_states([(_INSIGHTS_POSITION, str(high).encode(), None)])
+
+        self._in_transaction(record)
+
+    def insight(self, uid: str) -> dict[str, Any] | None:
+        """A post's insight, as stored (JSON columns decoded), or None."""
+        rows = self._query(
+            "SELECT i.* FROM post_insights AS i JOIN posts AS p ON p.id = i.post_id WHERE p.uid = ?", (uid,)
+        )
+        if not rows:
+            return None
+        found = dict(rows[0])
+        for column in ("info_types", "mentions"):
+            found[column] = json.loads(found[column]) if found[column] else None
+        return found
+
+    def insights_for(self, uids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The stored insight of each of these posts that has one, by uid (JSON columns as text)."""
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(uids), 500):  # SQLite limits the parameters of one statement
+            chunk = list(uids[start : start + 500])
+            rows = self._query(
+                "SELECT p.uid, i.* FROM post_insights AS i JOIN posts AS p ON p.id = i.post_id "
+                f"WHERE p.uid IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+            found.update((row["uid"], dict(row)) for row in rows)
+        return found
+
+    def insight_summary(self, where: PostFilter | None = None) -> dict[str, Any]:
+        """How many posts the stage understood, by detected language and information type, and
+        how many it found first-hand or placed."""
+        clauses, params = _filter_sql(where or PostFilter(), table="posts")
+        joined = f"FROM post_insights AS i JOIN posts ON posts.id = i.post_id {clauses}"
+
+        def grouped(column: str) -> dict[str, int]:
+            rows = self._query(
+                f"SELECT i.{column}, COUNT(*) {joined} GROUP BY i.{column} ORDER BY COUNT(*) DESC, i.{column}",
+                params,
+            )
+            return {("unknown" if row[0] is None else str(row[0])): int(row[1]) for row in rows}
+
+        totals = self._query(
+            "SELECT COUNT(*), COALESCE(SUM(i.is_eyewitness), 0), COALESCE(SUM(i.is_informative), 0), "
+            f"COALESCE(SUM(i.place_lat IS NOT NULL), 0) {joined}",
+            params,
+        )[0]
+        return {
+            "understood": int(totals[0]),
+            "first_hand": int(totals[1]),
+            "informative": int(totals[2]),
+            "placed": int(totals[3]),
+            "by_detected_language": grouped("language"),
+            "by_info_type": grouped("info_type"),
+            "by_place_source": grouped("place_source"),
+        }
+
     # -- stories ---------------------------------------------------------------------------------
 
     def stories_position(self) -> int:
@@ -750,6 +844,9 @@ class Store:
     def count_posts(self) -> int:
         return int(self._query("SELECT COUNT(*) FROM posts")[0][0])
 
+    def last_post_id(self) -> int:
+        return int(self._query("SELECT COALESCE(MAX(id), 0) FROM posts")[0][0])
+
     def get_post(self, uid: str) -> Post | None:
         rows = self._query("SELECT * FROM posts WHERE uid = ?", (uid,))
         return row_to_post(rows[0]) if rows else None
@@ -830,6 +927,7 @@ class Store:
             "imports": int(self._query("SELECT COUNT(*) FROM imports")[0][0]),
             "duplicates_collapsed": self.collapse_summary(),
             "trackers": self.tracker_counts(),
+            "insights": self.insight_summary(where),
         }
 
     def quarantine_items(self, *, source: str | None = None, limit: int | None = 100) -> list[dict[str, Any]]:
@@ -969,10 +1067,24 @@ def _filter_sql(where: PostFilter, *, table: str) -> tuple[str, list[Any]]:
     if where.until is not None:
         clauses.append(f"{table}.created_at < ?")
         params.append(format_time(where.until))
-    for column, values in (("platform", where.platforms), ("lang", where.langs), ("kind", where.kinds)):
+    for column, values in (("platform", where.platforms), ("kind", where.kinds)):
         if values:
             clauses.append(f"{table}.{column} IN ({', '.join('?' * len(values))})")
             params.extend(values)
+    if where.langs:
+        clause, values = language_filter_sql(table=table, langs=where.langs)
+        clauses.append(clause)
+        params.extend(values)
+    insight_clauses, insight_params = insight_filter_sql(
+        table=table,
+        info_types=where.info_types,
+        eyewitness=where.eyewitness,
+        informative=where.informative,
+        place=where.place,
+        place_bbox=where.place_bbox,
+    )
+    clauses.extend(insight_clauses)
+    params.extend(insight_params)
     if where.source:
         clauses.append(f"{table}.source LIKE ?")
         params.append(f"%{where.source}%")

@@ -215,4 +215,39 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        4,
+        "insights: each post's language, information type, first-hand score and place",
+        """
+        -- What the understanding stage made of a post (see groundspeed.understand.insights).
+        -- A repost whose original is stored inherits the original's row (inherited_from).
+        CREATE TABLE post_insights (
+            post_id INTEGER PRIMARY KEY,           -- posts.id
+            language TEXT,                         -- fa, ar, en, fa-Latn ...; NULL when unsure
+            language_confidence REAL NOT NULL,
+            language_source TEXT NOT NULL,         -- platform, model or script
+            informative REAL,                      -- probability the post is useful for the crisis
+            is_informative INTEGER,                -- above the shipped model's threshold
+            eyewitness REAL,                       -- probability it is a first-hand report
+            is_eyewitness INTEGER,
+            info_type TEXT,                        -- the most likely information type
+            info_types TEXT,                       -- JSON: {type: probability}
+            place_name TEXT,                       -- where the post is about or from, best answer
+            place_lat REAL,
+            place_lon REAL,
+            place_country TEXT,
+            place_precision TEXT,                  -- point, city, province, country ...
+            place_source TEXT,                     -- geotag, place, text or profile
+            place_confidence REAL,
+            mentions TEXT,                         -- JSON: places named in the text
+            inherited_from INTEGER,                -- posts.id of the original a repost took this from
+            models TEXT NOT NULL                   -- which models made it
+        );
+        CREATE INDEX post_insights_info_type ON post_insights(info_type);
+        CREATE INDEX post_insights_language ON post_insights(language);
+        CREATE TRIGGER posts_insights_delete AFTER DELETE ON posts BEGIN
+            DELETE FROM post_insights WHERE post_id = old.id;
+        END;
+        """,
+    ),
 ]
