@@ -193,7 +193,7 @@ def clean_batch(texts: Sequence[str]) -> Cleaned:
     Only the first :data:`MAX_CHARS` characters of a post are read: what it is about is said early, and
     it bounds the time a very long post costs."""
     joined = f" {_SEP} ".join(text[:MAX_CHARS].replace(_SEP, " ") for text in texts)
-    typed = np.frombuffer(f"{joined} ".encode("utf-32-le"), dtype=np.uint32)
+    typed = np.frombuffer(f"{joined} ".encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     typed_bounds = np.append(np.flatnonzero(typed == _MARK), len(typed)).astype(np.int64)
     kinds = _count_table()[np.minimum(typed, 0xFFFF)]
     scheme = np.zeros(len(typed), dtype=np.bool_)
@@ -204,7 +204,7 @@ def clean_batch(texts: Sequence[str]) -> Cleaned:
         axis=1,
     )
     joined = _STRIP_RE.sub(" ", joined).lower()
-    raw = np.frombuffer(f" {joined} ".encode("utf-32-le"), dtype=np.uint32)
+    raw = np.frombuffer(f" {joined} ".encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     folded = _fold()[np.minimum(raw, 0xFFFF)]
     folded[raw > 0xFFFF] = _SPACE  # emoji and other astral characters
     folded = folded[folded != _DROP]

@@ -218,7 +218,7 @@ def hashed_ngrams(
 
 def _encode(cleaned: Sequence[str]) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]:
     """All cleaned texts as one code point array, and each text's end offset."""
-    codepoints = np.frombuffer("".join(cleaned).encode("utf-32-le"), dtype=np.uint32)
+    codepoints = np.frombuffer("".join(cleaned).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     ends = np.cumsum(np.fromiter(map(len, cleaned), dtype=np.int64, count=len(cleaned)))
     return codepoints, ends
 
