@@ -19,9 +19,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from groundspeed.cli import cli
+from groundspeed.export import EXPORT_COLUMNS
 from groundspeed.formats import all_formats
 from groundspeed.model import Post
-from groundspeed.store.rows import POST_COLUMNS
+from groundspeed.understand.classify import INFO_TYPES
 from tests.helpers import FIXTURES, parse_path
 
 ARABIC = FIXTURES / "cli" / "arabic_letters.jsonl"  # Persian typed with Arabic ك and ي, Persian digits
@@ -265,7 +266,7 @@ def test_search_csv(loaded: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(gs(loaded, "search", "کرمانشاه", "-o", "csv", "--sort", "oldest").stdout)))
     assert [row["uid"] for row in rows] == [FA, AR]
     assert [row["lang"] for row in rows] == ["fa", "ar"]
-    assert list(rows[0]) == list(POST_COLUMNS)
+    assert list(rows[0]) == list(EXPORT_COLUMNS)
 
 
 @pytest.mark.parametrize(
@@ -354,6 +355,8 @@ def test_export_jsonl(loaded: Path, tmp_path: Path) -> None:
     assert result.stderr.strip() == f"Exported {len(expected)} posts"
     fa = next(post for post in posts if post.uid == FA)
     assert fa == msgspec.structs.replace(expected[FA], collected_at=fa.collected_at, provenance=fa.provenance)
+    insight = next(row for row in map(json.loads, result.stdout.splitlines()) if row["uid"] == FA)["insight"]
+    assert insight["detected_language"] == "fa" and insight["info_type"] in INFO_TYPES
     assert fa.raw is not None and fa.raw.locator == f"{ARABIC}:1"
     out = tmp_path / "posts.jsonl"
     to_file = gs(loaded, "export", "-f", "jsonl", "--lang", "fa", "-o", out)
@@ -369,7 +372,7 @@ def test_export_jsonl(loaded: Path, tmp_path: Path) -> None:
 
 def test_export_csv(loaded: Path) -> None:
     rows = list(csv.reader(io.StringIO(gs(loaded, "export", "-f", "csv", "--platform", "x").stdout)))
-    assert rows[0] == list(POST_COLUMNS)
+    assert rows[0] == list(EXPORT_COLUMNS)
     body = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
     assert len(body) == 17
     assert {row["platform"] for row in body} == {"x"}
@@ -378,6 +381,9 @@ def test_export_csv(loaded: Path) -> None:
     assert fa["created_at"] == "2022-09-21T08:00:00.000000+00:00"
     tagged = next(row for row in body if row["uid"] == "x:1572000000000000007")
     assert tagged["hashtags"] == "مهسا_امینی; زن_زندگی_آزادی"
+    # What the understanding stage found comes along (the import ran it).
+    assert fa["detected_language"] == "fa" and fa["info_type"] in INFO_TYPES
+    assert 0.0 <= float(fa["informative"]) <= 1.0 and fa["first_hand"] in ("0", "1")
 
 
 def test_export_parquet(loaded: Path, tmp_path: Path) -> None:
@@ -387,7 +393,9 @@ def test_export_parquet(loaded: Path, tmp_path: Path) -> None:
     assert result.stderr.strip() == f"Exported 31 posts to {out}"
     table = pq.read_table(out)
     assert table.num_rows == 31
-    assert table.column_names == list(POST_COLUMNS)
+    assert table.column_names == list(EXPORT_COLUMNS)
+    assert table.column("detected_language").null_count < table.num_rows  # the insights came along
+    assert set(table.column("first_hand").to_pylist()) <= {0, 1}
     assert sorted(table.column("uid").to_pylist()) == sorted(expected_posts(*LOADED))
     assert gs(loaded, "export", "-f", "parquet", code=1).stderr.strip() == (
         "Error: Parquet needs a file: add --output posts.parquet"

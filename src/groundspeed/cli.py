@@ -21,7 +21,7 @@ from rich.table import Table
 
 from . import __version__
 from .errors import EncodingError, GroundspeedError, UnknownFormatError
-from .export import write_csv, write_ids, write_jsonl, write_parquet, write_raw
+from .export import InsightsAlongside, write_csv, write_ids, write_jsonl, write_parquet, write_raw
 from .formats import all_formats
 from .model import Post
 from .store import PostFilter, Store
@@ -434,18 +434,19 @@ def search(
     order = {"relevance": "rank", "newest": "-created_at", "oldest": "created_at"}[sort]
     with _handled(), _workspace(ctx).reader() as store:
         posts = store.search(query, where, limit=limit, order=order)
-        insights = store.insights_for([post.uid for post in posts]) if output_format == "table" else {}
+        insights = store.insights_for([post.uid for post in posts])
     _emit_posts(posts, output_format, insights)
     if not posts:
         err.print("No posts matched.")
 
 
 def _emit_posts(posts: list[Post], output_format: str, insights: dict[str, dict[str, Any]] | None = None) -> None:
+    found = insights or {}
     if output_format == "jsonl":
-        write_jsonl(posts, sys.stdout.buffer)
+        write_jsonl(posts, sys.stdout.buffer, found.get)
         sys.stdout.flush()
     elif output_format == "csv":
-        write_csv(posts, sys.stdout)
+        write_csv(posts, sys.stdout, found.get)
     else:
         table = Table(show_lines=False, pad_edge=False, box=None)
         for column in ("time (UTC)", "platform", "author", "text", "what, where", "uid"):
@@ -597,19 +598,21 @@ def export(
     """Export posts for newsrooms and researchers."""
     workspace = _workspace(ctx)
     with _handled(), workspace.reader() as store:
-        posts = store.iter_posts(where)
+        # Posts with what the understanding stage found (language, type, first-hand, place).
+        alongside = InsightsAlongside(store.iter_posts(where), store.insights_for)
+        posts, insight_of = alongside.posts(), alongside.of
         if export_format == "parquet":
             if output is None:
                 _fail("Parquet needs a file: add --output posts.parquet")
-            count = write_parquet(posts, output)
+            count = write_parquet(posts, output, insight_of=insight_of)
         else:
             with _open_output(output, binary=export_format in ("raw", "jsonl")) as handle:
                 if export_format == "raw":
                     count = write_raw(posts, workspace.spool, handle)
                 elif export_format == "jsonl":
-                    count = write_jsonl(posts, handle)
+                    count = write_jsonl(posts, handle, insight_of)
                 else:
-                    count = write_csv(posts, handle)
+                    count = write_csv(posts, handle, insight_of)
     noun = "raw records" if export_format == "raw" else "posts"
     err.print(f"Exported {count:,} {noun}" + (f" to {output}" if output else ""))
 
