@@ -80,8 +80,18 @@
 
   function popupFor(uid) {
     return fetch("/api/post?uid=" + encodeURIComponent(uid), { credentials: "same-origin" })
-      .then(function (response) { return response.json(); })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.json();
+      })
       .then(popup);
+  }
+
+  /* When the post cannot be fetched (server down, post gone), the popup still links to it. */
+  function unavailable(uid) {
+    var box = popup({ post: { uid: uid, text: "The post could not be loaded here." } });
+    box.classList.add("map-popup-failed");
+    return box;
   }
 
   function windowed() {
@@ -113,11 +123,13 @@
       var markers = shown.map(function (f) {
         var marker = L.circleMarker([f.lat, f.lon], {
           radius: 7, weight: 1.5, color: f.eyewitness ? "#9a3412" : "#1f4f8b",
-          fillColor: f.eyewitness ? "#f97316" : "#3b82f6", fillOpacity: f.geotag ? 0.9 : 0.55
+          fillColor: f.eyewitness ? "#f97316" : "#3b82f6", fillOpacity: f.geotag ? 0.9 : 0.55, uid: f.uid
         });
         marker.bindPopup("…");
         marker.on("popupopen", function (event) {
-          popupFor(f.uid).then(function (element) { event.popup.setContent(element); });
+          popupFor(f.uid)
+            .catch(function () { return unavailable(f.uid); })
+            .then(function (element) { event.popup.setContent(element); });
         });
         return marker;
       });
@@ -160,7 +172,21 @@
   form.addEventListener("submit", function (event) { event.preventDefault(); load(true); });
   if (mode) mode.addEventListener("change", function () { render(false); });
   if (slider) slider.addEventListener("input", function () { render(false); });
-  document.body.addEventListener("gs:posts", function () { load(false); });
+  /* New posts redraw the markers, which would close the popup being read: while one is open,
+   * the redraw waits until it is closed. */
+  var reading = false;
+  var stale = false;
+  map.on("popupopen", function () { reading = true; });
+  map.on("popupclose", function () {
+    reading = false;
+    setTimeout(function () { // after a click on another marker, whose popup opens right after
+      if (stale && !reading) { stale = false; load(false); }
+    }, 0);
+  });
+  document.body.addEventListener("gs:posts", function () {
+    if (reading) { stale = true; return; }
+    load(false);
+  });
   load(true);
   window.groundspeedMap = {
     map: map, clusters: clusters, popup: popup, popupFor: popupFor, features: function () { return features; }
