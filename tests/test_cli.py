@@ -601,3 +601,18 @@ def test_error_messages_keep_brackets_in_file_names(tmp_path: Path) -> None:
     path = tmp_path / "[draft] tweets.jsonl"
     result = gs(tmp_path / "data", "import", path, code=1)
     assert errors(result) == [f"Error: {path} does not exist."]
+
+
+def test_demo_sets_up_a_fresh_folder_then_serves_the_replay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    served: list[tuple[Path, int, bool, float]] = []
+
+    def fake_serve(ctx: object, root: Path, *, port: int, no_browser: bool, minutes: float) -> None:
+        served.append((root, port, no_browser, minutes))
+
+    monkeypatch.setattr("groundspeed.cli._serve_with_replay", fake_serve)
+    data = tmp_path / "fresh"  # does not exist yet
+    gs(data, "demo", "--no-browser", "--port", "9999", "--minutes", "2")
+    assert served == [(data, 9999, True, 2.0)]
+    assert (data / "trackers.toml").exists()  # the sample tracker, for the pages to show
+    # Nothing imported yet: the replay brings the posts in while the pages are open.
+    assert json.loads(gs(data, "stats", "--json").stdout)["posts"] == 0

@@ -728,19 +728,24 @@ def demo(ctx: click.Context, port: int, no_browser: bool, minutes: float, no_ser
 
     The sample is made up (see the samples README): a protest night in Persian, Finglish, Arabic
     and English, then a made-up evening with a sudden burst. New posts, bursts and stories appear
-    on the open pages as the replay goes on. Stop with Ctrl+C.
+    on the open pages as the replay goes on. Stop with Ctrl+C. With --no-serve, the samples of
+    the other platforms (Mastodon, Bluesky, Telegram, a news feed) are imported too.
     """
     sample_dir = resources.files("groundspeed") / "samples"
     with _handled(), _workspace(ctx) as workspace:
-        err.print(f"Importing the bundled sample into {workspace.root}/ ...")
+        if no_serve:
+            err.print(f"Importing the bundled sample into {workspace.root}/ ...")
         for entry in sorted(sample_dir.iterdir(), key=lambda item: item.name):
-            if entry.name.startswith(("README", "_")) or (not no_serve and entry.name.startswith("x-v1")):
-                continue  # the X sample night is replayed live instead
+            if entry.name.startswith(("README", "_")) or not no_serve:
+                # Served, the sample night is replayed live instead; the other platforms' samples
+                # are of other days, which would stretch the pages' "last hour" to months ago.
+                continue
             with resources.as_file(entry) as path:
                 report = workspace.import_file(path, announce=err.print)
                 if report.status != "already imported":
                     _print_report(report)
         if not workspace.trackers_path.exists():  # a tracker to show what trackers do
+            workspace.root.mkdir(parents=True, exist_ok=True)
             workspace.trackers_path.write_text(_DEMO_TRACKERS, encoding="utf-8")
         workspace.sync_trackers()
         workspace.refresh_peaks()
