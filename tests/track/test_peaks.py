@@ -136,6 +136,13 @@ def test_low_volume_series_does_not_fire_on_a_handful_of_posts() -> None:
     assert bins_of(find_peaks(counts, start=T0, bin_seconds=BIN)) == [3 * DAY_BINS + 60]
 
 
+def test_a_series_that_starts_busy_still_finds_a_burst_hours_later() -> None:
+    # Collection begun in the middle of an event: 600 posts in the first ten minutes, then a calm
+    # 40 a bin, then a burst five hours in. The baseline must not stay up at the first bin's level.
+    counts = np.array([600, 20] + [40] * 29 + [224, 396] + [40] * 30)
+    assert 31 in bins_of(find_peaks(counts, start=T0, bin_seconds=BIN))
+
+
 def test_a_daily_cycle_does_not_fire_every_day() -> None:
     counts = np.random.default_rng(7).poisson(daily_rates(10, night=0.1, day=3.0))
     after_learning = [b for b in bins_of(find_peaks(counts, start=T0, bin_seconds=BIN)) if b >= 4 * DAY_BINS]

@@ -373,6 +373,7 @@ class BurstDetector(_SlotState):
         "run_start",
         "run_start_count",
         "tuning",
+        "warmup",
         "window",
     )
 
@@ -393,6 +394,7 @@ class BurstDetector(_SlotState):
         self.profile: list[float] | None = [0.0] * 24 if self.tuning.season_bins else None
         self.profile_sum = 0.0
         self.window: PeakWindow | None = None
+        self.warmup: list[float] = []  # the first hour's counts (season taken out), see update
 
     def _season(self, slot: int) -> float:
         """How busy this hour of the day is compared with the day's average (1.0 = average)."""
@@ -425,6 +427,14 @@ class BurstDetector(_SlotState):
                 changes.append(("raised", self._raise(bin_index, count, expected)))
         self._learn(count, expected, season, slot)
         self.bins_seen += 1
+        if self.bins_seen <= t.warmup_bins:
+            # A series that starts busy (a collection begun in the middle of an event) would take
+            # the baseline's half-life to come down from its first bin, missing bursts meanwhile:
+            # at the end of the first hour the level is at most the hour's median.
+            self.warmup.append(count / season)
+            if self.bins_seen == t.warmup_bins:
+                self.level = min(self.level, float(np.median(self.warmup)))
+                self.warmup = []
         return changes or _NOTHING
 
     def _gather(self, bin_index: int, count: int, reference: float) -> None:
