@@ -7,8 +7,8 @@ spelling between two spaces, and matched against the text folded the same way (c
 Arabic/Persian letters, digits; every character that is not a letter or digit becomes a space,
 one for one, so offsets hold): a post is scanned once, in C, and only whole words match. In
 Arabic script one or two attached letters may come before a name (و ب ل ف ک: "and", "in",
-"to"...) and in English a possessive ``s`` may follow it (``Mexicos``): texts that may hold such
-words get a second scan with those letters blanked. A name inside a hashtag of several words
+"to"...) and in English a possessive ``s`` may follow it (``Mexicos``): in texts that may hold such
+words, the words with those letters are found by a regex and looked up without them. A name inside a hashtag of several words
 (``#Kuwait_rain``) names a topic and is not counted.
 
 **Is it a place?** Many place names are also words ("Reading", "Mobile", آزادی "freedom"). Each
@@ -46,6 +46,7 @@ from .gazetteer import Entry, GazetteerData, NameInfo, fold_aligned, name_key, s
 
 MIN_CONFIDENCE = 0.5  # a mention must score at least this to be reported
 _PRIOR_UNKNOWN = 0.5  # no training count for this kind of name in this language
+_CACHE_SIZE = 100_000  # remembered priors and readings, at most
 _CLITICS = frozenset("وبلفک")
 _ARABIC_FIRST = "\u0600"  # keys start with a Latin or an Arabic-script letter
 _BIG_CITY = 100_000
@@ -192,11 +193,25 @@ class Geocoder:
                 automaton.add_word(f" {key} ", key)
         automaton.make_automaton()
         self._automaton = automaton
+        self._spellings = _Spellings(data.names.ids, exact_spellings)  # abbreviations excepted
+        self._most_words = max((size for sizes in starts.values() for size in sizes), default=1)
         self._exact_keys = {spelling: key for key, spelling in exact_spellings.items()}
         self._ids = data.names.ids
         exact = list(exact_spellings.values())
         pattern = "|".join(re.escape(spelling) for spelling in sorted(exact, key=len, reverse=True))
-        self._exact_re = re.compile(rf"(?<![\w.])(?:{pattern})(?![\w])") if exact else None
+        # A spelling must not follow a letter, a digit or a dot. When every spelling is made of
+        # such characters, no match can begin inside a match that follows one, so the regex can
+        # leave out that look-behind (which keeps it from skipping ahead to a possible first
+        # letter) and matches after a word are dropped afterwards: the same matches, faster.
+        self._exact_unanchored = all(_after_word(char) for spelling in exact for char in spelling)
+        if not exact:
+            self._exact_re = None
+        elif self._exact_unanchored:
+            self._exact_re = re.compile(rf"(?:{pattern})(?![\w])")
+        else:
+            self._exact_re = re.compile(rf"(?<![\w.])(?:{pattern})(?![\w])")
+        self._scores: dict[tuple[str, str, bool, bool, bool], float] = {}  # priors by what they depend on
+        self._choices: dict[tuple[int, ...], list[tuple[int, float, str | None, bool, bool]]] = {}  # by spelling
 
     @classmethod
     def load(cls) -> Geocoder:
@@ -229,32 +244,48 @@ class Geocoder:
 
     def _matches(self, text: str, lang: str | None) -> list[_Match]:
         out: list[_Match] = []
-        for seen in self.observations(text, lang):
-            info = self._names[seen.key]
-            score = self.prior(seen, info)
+        scores = self._scores
+        names = self._names
+        for start, end, key, group, tag, context, lower in self._observe(text, lang):
+            score = scores.get((key, group, tag, context, lower))
+            if score is None:
+                if len(scores) > _CACHE_SIZE:
+                    scores.clear()
+                seen = Observation(start, end, key, group, tag, context, lower)
+                score = scores[(key, group, tag, context, lower)] = self.prior(seen, names[key])
             if score >= MIN_CONFIDENCE:
-                out.append(_Match(seen.start, seen.end, info, score))
+                out.append(_Match(start, end, names[key], score))
         return out
 
     def observations(self, text: str, lang: str | None = None) -> list[Observation]:
         """Every gazetteer spelling in the text as a whole word, with what the prior depends on,
         before deciding whether it is a place (the build script counts these on training data)."""
+        return [Observation(*seen) for seen in self._observe(text, lang)]
+
+    def _observe(self, text: str, lang: str | None) -> list[tuple[int, int, str, str, bool, bool, bool]]:
+        """:meth:`observations` as plain tuples."""
         folded, positions = fold_aligned(text)
         found = self._spans(text, folded, positions)
         if not found:
             return []
         group_arabic = "fa" if (lang or "").startswith("fa") or (lang is None and _PERSIAN_RE.search(text)) else "ar"
-        out = []
+        prefixes = self._prefixes.get(group_arabic, ())
+        not_before = self._not_before
+        exact = self._names.exact
+        out: list[tuple[int, int, str, str, bool, bool, bool]] = []
         stops: set[int] = set()  # where earlier names end in the folded text
         listed: list[bool] = []  # whether each name directly follows the one before it in a list
         previous_stop = -1
         for key, start, name_start, span_end, word_start, stop in found:
             arabic = key[0] >= _ARABIC_FIRST
-            previous = _previous_word(folded, word_start)
-            if previous in self._not_before:
+            end = word_start
+            while end > 0 and folded[end - 1] in " #":
+                end -= 1
+            previous = _word_ending(folded, end)
+            if previous in not_before:
                 continue  # a storm's name ("Hurricane Harvey"), a person ("Mr Jordan")
             # "منطقة الفحيحيل", "خیابان ولیعصر": a word for a kind of place that belongs to the name.
-            if arabic and previous in self._prefixes.get(group_arabic, ()):
+            if arabic and previous in prefixes:
                 span_start = _word_start_before(folded, word_start, positions)
                 tag = False
             else:
@@ -264,19 +295,28 @@ class Geocoder:
                 context = previous in self._arabic_context or (word_start < start and folded[start - 1] in "بف")
             else:
                 context = previous in self._latin_context
-            # The next name of a list: "Mashhad and Esfahan", "Houston, Galveston", "بغداد والبصرة".
+            # The next name of a list: "Mashhad and Esfahan", "Houston, Galveston", "بغداد والبصرة":
+            # where a name before it would end (see _follows_name).
+            joined = _skip_back(folded, word_start) if word_start < start and folded[word_start] == "و" else None
+            if end > 0 and folded[end - 1] in ",،/":
+                listing: int | None = _skip_back(folded, end - 1)
+            elif previous in _CONJUNCTIONS:
+                listing = _skip_back(folded, end - len(previous))
+            else:
+                listing = None
             if not context and stops:
-                context = _follows_name(folded, word_start, start, stops)
+                context = joined in stops or listing in stops
             stops.add(stop)
-            lower = not arabic and self._names[key].exact is None and not tag and not text[span_start].isupper()
+            lower = not arabic and key not in exact and not tag and not text[span_start].isupper()
             group = group_arabic if arabic else "en"
-            out.append(Observation(span_start, span_end, key, group, tag, context, lower))
-            listed.append(_follows_name(folded, word_start, start, {previous_stop}) if previous_stop >= 0 else False)
+            out.append((span_start, span_end, key, group, tag, context, lower))
+            listed.append(previous_stop >= 0 and (joined == previous_stop or listing == previous_stop))
             previous_stop = stop
         # The first name of a list ("Zahedan, Sanandaj and Mahabad") is announced by the next.
         for index in range(len(out) - 1):
-            if listed[index + 1] and not out[index].context:
-                out[index] = out[index]._replace(context=True)
+            if listed[index + 1] and not out[index][5]:
+                start, end, key, group, tag, _, lower = out[index]
+                out[index] = (start, end, key, group, tag, True, lower)
         return out
 
     def prior(self, seen: Observation, info: NameInfo) -> float:
@@ -313,18 +353,21 @@ class Geocoder:
         """(key, start in folded text, start and end in the text, start of the word and end in
         folded text)."""
         out = []
+        underscore = "_" in text
         for key, start, stop, word_start in self.candidates(folded):
             if positions is not None:
                 span_start, span_end = positions[start], positions[stop]
             else:
                 span_start, span_end = start, stop
-            if _in_compound_tag(text, span_start, span_end):
+            if underscore and _in_compound_tag(text, span_start, span_end):
                 continue
             out.append((key, start, span_start, span_end, word_start, stop))
         if self._exact_re is not None and _has_capitals(text):
             taken = [(item[2], item[3]) for item in out]
             for found in self._exact_re.finditer(text):
                 span_start, span_end = found.span()
+                if self._exact_unanchored and span_start > 0 and _after_word(text[span_start - 1]):
+                    continue  # the regex does not look behind, for speed: a word goes on before
                 if any(span_start < end and start < span_end for start, end in taken):
                     continue
                 start = span_start if positions is None else bisect.bisect_left(positions, span_start)
@@ -342,29 +385,31 @@ class Geocoder:
         if "http" in folded or "www." in folded:
             folded = _blank_links(folded)
         # Every character that is not a letter or digit becomes a space (offsets unchanged), and
-        # the automaton holds each spelling between spaces: it finds whole words only, in C.
+        # the automaton holds each spelling between spaces: it finds whole words only, in C. The
+        # text is then words between spaces, as spellings are: a spelling of n words is n words
+        # in a row separated by single spaces (how the attached letters and the s are handled).
         ascii_text = folded.isascii()
         cleaned = folded.translate(_ASCII_SEPARATORS) if ascii_text else _NON_WORD_RE.sub(" ", folded)
-        automaton = self._automaton
+        heads = self._starts.keys()
         # A match of " key " ends (in the padded text) on the space after the key: the key
         # spans cleaned[end - len(key) - 1 : end - 1].
-        found = [(end - len(key) - 1, 1 - end, 0, -len(key), key) for end, key in automaton.iter(f" {cleaned} ")]
-        starts = self._starts.keys()
-        if ("s " in cleaned or cleaned.endswith("s")) and not starts.isdisjoint(_S_STEM_RE.findall(cleaned)):
-            # "Mexicos": the name without its s, then the span takes the s back.
-            for end, key in automaton.iter(f" {_POSSESSIVE_RE.sub(' ', cleaned)} "):
-                stop = end - 1
-                if stop < len(cleaned) and cleaned[stop] == "s":
-                    found.append((stop - len(key), -(stop + 1), 0, -len(key), key))
-        if not ascii_text and not (
-            starts.isdisjoint(_CLITIC_1_STEM_RE.findall(cleaned))
-            and starts.isdisjoint(_CLITIC_2_STEM_RE.findall(cleaned))
-        ):
-            for shift, pattern in ((1, _CLITIC_1_RE), (2, _CLITIC_2_RE)):
-                for end, key in automaton.iter(f" {pattern.sub(' ' * shift, cleaned)} "):
-                    start = end - len(key) - 1
-                    if start >= shift and cleaned[start - 1] != " ":
-                        found.append((start - shift, 1 - end, shift, -len(key), key))
+        found = [(end - len(key) - 1, 1 - end, 0, -len(key), key) for end, key in self._automaton.iter(f" {cleaned} ")]
+        parts: list[str] | None = None  # words, with an empty string for each extra space
+        if ("s " in cleaned or cleaned.endswith("s")) and not heads.isdisjoint(_S_STEM_RE.findall(cleaned)):
+            # "Mexicos": the name without its s, then the span takes the s back. A spelling of
+            # several words ends with such a word, and the words before it do not.
+            parts = cleaned.split(" ")
+            self._possessives(cleaned, parts, found)
+        if not ascii_text:
+            # Words after one attached letter; those that start with another one, after two.
+            after_one = _CLITIC_1_STEM_RE.findall(cleaned)
+            if after_one:
+                after_two = [stem[1:] for stem in after_one if stem[0] in _CLITIC_LETTERS and len(stem) > 3]
+                for shift, stems in ((1, after_one), (2, after_two)):
+                    if not heads.isdisjoint(stems):
+                        if parts is None:
+                            parts = cleaned.split(" ")
+                        self._clitics(cleaned, parts, shift, found)
         if not found:
             return []
         found.sort()  # leftmost, then longest, then the whole word, then the longest spelling
@@ -376,6 +421,52 @@ class Geocoder:
             out.append((key, word_start + shift, -negative_stop, word_start))
             reached = -negative_stop
         return out
+
+    def _possessives(self, cleaned: str, parts: list[str], found: list[tuple[int, int, int, int, str]]) -> None:
+        """Spellings that end on a word ending in an s after three letters a-z, without the s."""
+        spellings = self._spellings
+        most = self._most_words
+        for match in _POSSESSIVE_RE.finditer(cleaned):
+            stop = match.start()  # where the s is
+            index = cleaned.count(" ", 0, stop)
+            stem = parts[index][:-1]
+            first = index
+            while True:
+                key = " ".join((*parts[first:index], stem))
+                if key in spellings:
+                    found.append((stop - len(key), -(stop + 1), 0, -len(key), key))
+                first -= 1
+                if index - first >= most or first < 0:
+                    break
+                previous = parts[first]
+                if not previous or _possessive(previous):
+                    break
+
+    def _clitics(self, cleaned: str, parts: list[str], shift: int, found: list[tuple[int, int, int, int, str]]) -> None:
+        """Spellings after ``shift`` attached letters: the first word without them, the others
+        without such letters."""
+        starts = self._starts
+        spellings = self._spellings
+        count = len(parts)
+        for match in (_CLITIC_1_STEM_RE if shift == 1 else _CLITIC_2_STEM_RE).finditer(cleaned):
+            stem = match.group(1)
+            sizes = starts.get(stem)
+            if sizes is None:
+                continue
+            word_start = match.start()
+            index = cleaned.count(" ", 0, word_start)
+            for size in sizes:
+                if size == 1:
+                    key = stem
+                elif index + size <= count and all(
+                    item and not _clitic(item, shift) for item in parts[index + 1 : index + size]
+                ):
+                    key = " ".join((stem, *parts[index + 1 : index + size]))
+                    if key not in spellings:
+                        continue
+                else:
+                    continue
+                found.append((word_start, -(word_start + shift + len(key)), shift, -len(key), key))
 
     # -- resolution ---------------------------------------------------------------------------------
 
@@ -393,16 +484,19 @@ class Geocoder:
             if not ids:  # a spelling learned from training data that the sources lack
                 out.append(PlaceMention(match.start, match.end, span, span, "place", None, None, None, match.score))
                 continue
-            others = {
-                entry.country_code for j, entry in enumerate(first) if j != index and entry and entry.country_code
-            }
-            # "Paris, Texas": a state or country right after a name says where the name is.
-            qualifier = None
-            if index + 1 < len(matches) and matches[index + 1].start - match.end <= 2:
-                following = first[index + 1]
-                if following is not None and following.kind in ("country", "state", "province"):
-                    qualifier = following.country_code
-            best, share = _pick(entries, ids, country_hint, others, persian, qualifier)
+            if len(ids) == 1:
+                best, share = ids[0], 1.0
+            else:
+                others = {
+                    entry.country_code for j, entry in enumerate(first) if j != index and entry and entry.country_code
+                }
+                # "Paris, Texas": a state or country right after a name says where the name is.
+                qualifier = None
+                if index + 1 < len(matches) and matches[index + 1].start - match.end <= 2:
+                    following = first[index + 1]
+                    if following is not None and following.kind in ("country", "state", "province"):
+                        qualifier = following.country_code
+                best, share = self._pick(ids, country_hint, others, persian, qualifier)
             entry = entries[best]
             out.append(
                 PlaceMention(
@@ -418,6 +512,45 @@ class Geocoder:
                 )
             )
         return out
+
+    def _pick(
+        self, ids: tuple[int, ...], hint: str | None, others: set[str], persian: bool, qualifier: str | None
+    ) -> tuple[int, float]:
+        """:func:`_pick`, with what depends on the entries alone worked out once per spelling."""
+        known = self._choices.get(ids)
+        if known is None:
+            if len(self._choices) > _CACHE_SIZE:
+                self._choices.clear()
+            entries = self._entries
+            divisions = {entries[i].country_code for i in ids if entries[i].kind in ("province", "state")}
+            rows = []
+            for entry_id in ids:
+                entry = entries[entry_id]
+                base = math.log10(entry.population + 10) + _KIND_WEIGHT.get(entry.kind, 0.0)
+                city_of_division = entry.kind == "city" and entry.country_code in divisions
+                rows.append((entry_id, base, entry.country_code, city_of_division, entry.lat is None))
+            known = self._choices[ids] = rows
+        scores = []
+        for _, base, cc, city_of_division, no_point in known:
+            score = base
+            if city_of_division:
+                score += _KIND_WEIGHT["province"]
+            if cc is not None:
+                if cc == qualifier:
+                    score += _QUALIFIED
+                if cc == hint:
+                    score += _SAME_COUNTRY_AS_GEOTAG
+                if cc in others:
+                    score += _SAME_COUNTRY_AS_OTHERS
+                if persian and cc == "IR":
+                    score += _PERSIAN_IN_IRAN
+            if no_point:
+                score -= 1.0
+            scores.append(score)
+        top = max(scores)
+        weights = [math.exp(2.0 * (s - top)) for s in scores]
+        best = scores.index(top)
+        return ids[best], weights[best] / sum(weights)
 
     def entry_index(self, mention: PlaceMention) -> int | None:
         """Which gazetteer entry a mention was resolved to (for building and checking the data)."""
@@ -570,12 +703,37 @@ def _pick(
     return ids[best], weights[best] / sum(weights)
 
 
+class _Spellings:
+    """Membership in the spellings, abbreviations excepted."""
+
+    __slots__ = ("_exact", "_ids")
+
+    def __init__(self, ids: dict[str, list[int]], exact: dict[str, str]) -> None:
+        self._ids = ids
+        self._exact = exact
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._ids and key not in self._exact
+
+
+def _possessive(word: str) -> bool:
+    """Whether a word ends in an s after three letters a-z (``_POSSESSIVE_RE``)."""
+    return len(word) >= 4 and word[-1] == "s" and _LOWER_3.issuperset(word[-4:-1])
+
+
+_LOWER_3 = frozenset("abcdefghijklmnopqrstuvwxyz")
+_CLITIC_LETTERS = frozenset("وبلفک")
+
+
+def _clitic(word: str, shift: int) -> bool:
+    """Whether a word starts with ``shift`` clitic letters followed by three more letters."""
+    return len(word) >= shift + 3 and _CLITIC_LETTERS.issuperset(word[:shift])
+
+
 _POSSESSIVE_RE = re.compile(r"(?<=[a-z][a-z][a-z])s(?= |$)")
 _S_STEM_RE = re.compile(r"(?<![^ ])([a-z]{3,})s(?= |$)")  # words ending in s, without it
 _CLITIC_1_STEM_RE = re.compile(r"(?<![^ ])[وبلفک](\w{3,})")  # words after one clitic letter
 _CLITIC_2_STEM_RE = re.compile(r"(?<![^ ])[وبلفک]{2}(\w{3,})")
-_CLITIC_1_RE = re.compile(r"(?:(?<= )|^)[وبلفک](?=\w\w\w)")
-_CLITIC_2_RE = re.compile(r"(?:(?<= )|^)[وبلفک][وبلفک](?=\w\w\w)")
 _NON_WORD_RE = re.compile(r"[^\w ]")  # one space per character: offsets are kept
 _ASCII_SEPARATORS = str.maketrans({chr(c): " " for c in range(128) if not (chr(c).isalnum() or chr(c) == "_")})
 
@@ -632,6 +790,31 @@ def _name_before(folded: str, position: int, stops: set[int]) -> bool:
     while position > 0 and folded[position - 1] in " #":
         position -= 1
     return position in stops
+
+
+def _skip_back(folded: str, position: int) -> int:
+    """``position`` moved back over spaces and '#'."""
+    while position > 0 and folded[position - 1] in " #":
+        position -= 1
+    return position
+
+
+def _word_ending(folded: str, end: int) -> str:
+    """The word that ends at ``end`` (``_previous_word`` once spaces are skipped)."""
+    start = end
+    while start > 0 and folded[start - 1].isalnum():
+        start -= 1
+    if end - start == 3 and folded[start:end] == "the":
+        return _previous_word(folded, start)
+    return folded[start:end]
+
+
+_WORD_CHAR_RE = re.compile(r"[\w.]")
+
+
+def _after_word(char: str) -> bool:
+    """Whether an abbreviation may not begin right after this character (a letter, digit, dot)."""
+    return _WORD_CHAR_RE.match(char) is not None
 
 
 def _previous_word(folded: str, position: int) -> str:
