@@ -516,7 +516,10 @@ class Geocoder:
     def _pick(
         self, ids: tuple[int, ...], hint: str | None, others: set[str], persian: bool, qualifier: str | None
     ) -> tuple[int, float]:
-        """:func:`_pick`, with what depends on the entries alone worked out once per spelling."""
+        """The likeliest entry for a spelling and its share of the probability (softmax of scores).
+
+        What depends on the entries alone is worked out once per spelling and cached; a city and
+        its province of the same name (Tehran, Puebla) count the city up: the bare name means it."""
         known = self._choices.get(ids)
         if known is None:
             if len(self._choices) > _CACHE_SIZE:
@@ -583,31 +586,18 @@ class Geocoder:
             placed = self._place_field(geo)
             if placed is not None:
                 return placed
-        best = best_mention(mentions)
-        if best is not None and best.lat is not None and best.lon is not None:
-            return Placement(
-                best.lat,
-                best.lon,
-                best.name,
-                best.country_code,
-                PRECISION_BY_KIND.get(best.kind, "city"),
-                "text",
-                round(_SOURCE_CONFIDENCE["text"] * best.confidence, 3),
-            )
+        from_text = self.place_from_text(mentions)
+        if from_text is not None:
+            return from_text
         location = post.author.location
         if location:
-            found = best_mention(self._lenient(location))
-            if found is not None and found.lat is not None and found.lon is not None:
-                return Placement(
-                    found.lat,
-                    found.lon,
-                    found.name,
-                    found.country_code,
-                    PRECISION_BY_KIND.get(found.kind, "city"),
-                    "profile",
-                    round(_SOURCE_CONFIDENCE["profile"] * found.confidence, 3),
-                )
+            return _mention_placement(best_mention(self._lenient(location)), "profile", _SOURCE_CONFIDENCE["profile"])
         return None
+
+    def place_from_text(self, mentions: Sequence[PlaceMention]) -> Placement | None:
+        """Where the places a text names put it (what :meth:`place` falls back to when the post
+        itself says nothing; all a text alone can tell)."""
+        return _mention_placement(best_mention(mentions), "text", _SOURCE_CONFIDENCE["text"])
 
     def _place_field(self, geo: Geo) -> Placement | None:
         confidence = _SOURCE_CONFIDENCE["place"]
@@ -623,16 +613,7 @@ class Geocoder:
             )
         if geo.place_name:
             found = best_mention(self._lenient(geo.place_name, geo.country_code))
-            if found is not None and found.lat is not None and found.lon is not None:
-                return Placement(
-                    found.lat,
-                    found.lon,
-                    found.name,
-                    found.country_code or geo.country_code,
-                    PRECISION_BY_KIND.get(found.kind, "city"),
-                    "place",
-                    round(confidence * max(found.confidence, 0.5), 3),
-                )
+            return _mention_placement(found, "place", confidence, floor=0.5, country_code=geo.country_code)
         return None
 
     def _lenient(self, text: str, country_hint: str | None = None) -> list[PlaceMention]:
@@ -652,6 +633,24 @@ class Geocoder:
         return out
 
 
+def _mention_placement(
+    found: PlaceMention | None, source: str, weight: float, *, floor: float = 0.0, country_code: str | None = None
+) -> Placement | None:
+    """A mention as a placement from ``source``: as sure as the source (``weight``) times the
+    mention (at least ``floor``); ``country_code`` where the mention has none. None without a point."""
+    if found is None or found.lat is None or found.lon is None:
+        return None
+    return Placement(
+        found.lat,
+        found.lon,
+        found.name,
+        found.country_code or country_code,
+        PRECISION_BY_KIND.get(found.kind, "city"),
+        source,
+        round(weight * max(found.confidence, floor), 3),
+    )
+
+
 def best_mention(mentions: Sequence[PlaceMention]) -> PlaceMention | None:
     """The mention that best says where a post is: sure, and as specific as possible."""
     best: PlaceMention | None = None
@@ -663,44 +662,6 @@ def best_mention(mentions: Sequence[PlaceMention]) -> PlaceMention | None:
         if score > best_score:
             best, best_score = mention, score
     return best
-
-
-def _pick(
-    entries: Sequence[Entry],
-    ids: tuple[int, ...],
-    hint: str | None,
-    others: set[str],
-    persian: bool,
-    qualifier: str | None = None,
-) -> tuple[int, float]:
-    """The likeliest entry for a spelling and its share of the probability (softmax of scores)."""
-    if len(ids) == 1:
-        return ids[0], 1.0
-    # A city and its province of the same name (Tehran, Puebla): the bare name means the city.
-    divisions = {entries[i].country_code for i in ids if entries[i].kind in ("province", "state")}
-    scores = []
-    for entry_id in ids:
-        entry = entries[entry_id]
-        score = math.log10(entry.population + 10) + _KIND_WEIGHT.get(entry.kind, 0.0)
-        cc = entry.country_code
-        if entry.kind == "city" and cc in divisions:
-            score += _KIND_WEIGHT["province"]
-        if cc is not None:
-            if cc == qualifier:
-                score += _QUALIFIED
-            if cc == hint:
-                score += _SAME_COUNTRY_AS_GEOTAG
-            if cc in others:
-                score += _SAME_COUNTRY_AS_OTHERS
-            if persian and cc == "IR":
-                score += _PERSIAN_IN_IRAN
-        if entry.lat is None:
-            score -= 1.0
-        scores.append(score)
-    top = max(scores)
-    weights = [math.exp(2.0 * (s - top)) for s in scores]
-    best = scores.index(top)
-    return ids[best], weights[best] / sum(weights)
 
 
 class _Spellings:

@@ -122,7 +122,9 @@ class Understanding:
         informative_at, eyewitness_at = thresholds(classifier)
         insights: list[Insight] = []
         for index, (guess, classification, mentions) in enumerate(zip(guesses, classified, found, strict=True)):
-            placement = geocoder.place(posts[index], mentions) if posts is not None else _best_mention(mentions)
+            placement = (
+                geocoder.place(posts[index], mentions) if posts is not None else geocoder.place_from_text(mentions)
+            )
             insights.append(
                 Insight(
                     language=guess,
@@ -150,24 +152,6 @@ def _post_input(post: Post, text: str, guess: LanguageGuess) -> ClassifyInput:
         geotagged=geo is not None and geo.precision == "point",
         links=len(post.urls),
         repost=post.kind == "repost",
-    )
-
-
-def _best_mention(mentions: Sequence[PlaceMention]) -> Placement | None:
-    """Where a text alone is about: its most certain place mention that has coordinates."""
-    placed = [mention for mention in mentions if mention.lat is not None and mention.lon is not None]
-    if not placed:
-        return None
-    best = max(placed, key=lambda mention: mention.confidence)
-    assert best.lat is not None and best.lon is not None
-    return Placement(
-        lat=best.lat,
-        lon=best.lon,
-        name=best.name,
-        country_code=best.country_code,
-        precision=best.kind,
-        source="text",
-        confidence=best.confidence,
     )
 
 
