@@ -201,12 +201,11 @@ def import_command(
         if any(report.new for report in reports):
             with _handled():  # bursts and stories in the new posts: see `groundspeed peaks`, `stories`
                 if not as_json:
-                    err.print("Looking for bursts and grouping the new posts into stories ...")
-                found = workspace.refresh_peaks()
-                workspace.update_stories()
-                if not as_json:
-                    err.print("Working out languages, types of information and places ...")
-                workspace.update_insights()
+                    err.print(
+                        "Looking for bursts, grouping the new posts into stories and working out their "
+                        "languages, types of information and places ..."
+                    )
+                found = workspace.analyse()
             if not as_json and any(found.values()):
                 err.print(
                     "Bursts: "
@@ -748,9 +747,7 @@ def demo(ctx: click.Context, port: int, no_browser: bool, minutes: float, no_ser
             workspace.root.mkdir(parents=True, exist_ok=True)
             workspace.trackers_path.write_text(_DEMO_TRACKERS, encoding="utf-8")
         workspace.sync_trackers()
-        workspace.refresh_peaks()
-        workspace.update_stories()
-        workspace.update_insights()
+        workspace.analyse()
         root = workspace.root
         if no_serve:
             _print_demo_summary(workspace.store())

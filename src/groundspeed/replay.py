@@ -130,7 +130,7 @@ class Replay:
                 status.event_time = self._times[end - 1] or status.event_time
                 next_line = end
             if clock() - last_analysis >= _ANALYSE_EVERY_S or next_line >= len(self._lines):
-                _analyse(workspace)
+                workspace.analyse()
                 last_analysis = clock()
             if next_line < len(self._lines) and self._sleep(self.step):
                 break
@@ -166,12 +166,6 @@ def demo_lines(*, seed: int = 1402, count: int = 3000) -> list[bytes]:
             tweet["retweeted_status"] = {**original, "created_at": retimed.get(original["id_str"], stamp)}
         lines.append(encoder.encode(tweet))
     return lines
-
-
-def _analyse(workspace: Workspace) -> None:
-    workspace.refresh_peaks()
-    workspace.update_stories()
-    workspace.update_insights()
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -258,6 +258,14 @@ class Workspace:
         """Remove what a deleted tracker left in the database (its matches, timelines and peaks)."""
         self.store().forget_tracker(name)
 
+    def analyse(self) -> dict[str, int]:
+        """Bring every stage after storage up to date with the stored posts: bursts, stories,
+        insights (after an import, a replayed step, a rebuild). Returns peaks per series."""
+        found = self.refresh_peaks()
+        self.update_stories()
+        self.update_insights()
+        return found
+
     def refresh_peaks(self) -> dict[str, int]:
         """Find the peaks of every tracker's timeline, and of all posts; returns peaks per series."""
         store = self.store()
@@ -374,9 +382,7 @@ class Workspace:
         result = self.process_pending(progress=progress)
         for tracker in self.trackers():
             store.record_applied_tracker(tracker.name, tracker.fingerprint())  # every post matched just now
-        self.refresh_peaks()
-        self.update_stories()
-        self.update_insights()
+        self.analyse()
         return result
 
     # -- importing files --------------------------------------------------------------------
