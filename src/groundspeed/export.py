@@ -81,11 +81,7 @@ def write_jsonl(posts: Iterable[Post], out: IO[bytes], insight_of: InsightOf = _
         encoded = _encoder.encode(post)
         if insight_of is not _no_insight:
             found = insight_of(post.uid)
-            extra = (
-                None
-                if found is None
-                else dict(zip(EXPORT_COLUMNS[len(POST_COLUMNS) :], _insight_values(found), strict=True))
-            )
+            extra = None if found is None else {column: found.get(stored) for column, stored in INSIGHT_COLUMNS}
             encoded = encoded[:-1] + b',"insight":' + _encoder.encode(extra) + b"}"
         out.write(encoded)
         out.write(b"\n")
