@@ -280,48 +280,42 @@ class Store:
             raise _translate(exc, self.path) from exc
         if self._checkpoints is not None:
             self._checkpoints.keep_log_short()
-        try:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                if uids:
-                    last_id = connection.execute("SELECT COALESCE(MAX(id), 0) FROM posts").fetchone()[0]
-                    mark_incoming_near_copies(connection, near_copies)  # none: empties the last batch's
-                    result.new = connection.execute(INSERT_PACKED_POSTS).rowcount
-                    result.duplicates += len(uids) - result.new
-                    # New rows get ids above the old maximum; index exactly those, in one statement.
-                    connection.execute(
-                        "INSERT INTO posts_fts(rowid, text) SELECT id, text FROM posts WHERE id > ?", (last_id,)
-                    )
-                    result.near_copies = store_tracking(connection, last_id, uids, result.new, bool(near_copies))
-                if quarantined:
-                    # The same broken record read again (import --again, a re-read after a crash)
-                    # is one quarantine item: the unique index on where and why absorbs it.
-                    cursor = connection.executemany(
-                        "INSERT INTO quarantine (recorded_at, source, locator, path, reason, excerpt, spool_seq) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                        [(now, q.source, q.locator, q.path or "", q.reason, q.excerpt, q.seq) for q in quarantined],
-                    )
-                    result.quarantined = cursor.rowcount
-                if skipped:
-                    connection.executemany(
-                        "INSERT INTO skipped_records (source, reason, count) VALUES (?, ?, ?) "
-                        "ON CONFLICT (source, reason) DO UPDATE SET count = count + excluded.count",
-                        [(source_of_skipped, reason, count) for reason, count in skipped.items()],
-                    )
-                    result.skipped = sum(skipped.values())
-                if spool_position is not None:
-                    connection.execute(
-                        "INSERT INTO spool_position (spool, next_seq) VALUES (?, ?) "
-                        "ON CONFLICT (spool) DO UPDATE SET next_seq = excluded.next_seq",
-                        (_SPOOL, spool_position),
-                    )
-                connection.execute("COMMIT")
-            except BaseException:
-                if connection.in_transaction:
-                    connection.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as exc:
-            raise _translate(exc, self.path) from exc
+
+        def write() -> None:
+            if uids:
+                last_id = connection.execute("SELECT COALESCE(MAX(id), 0) FROM posts").fetchone()[0]
+                mark_incoming_near_copies(connection, near_copies)  # none: empties the last batch's
+                result.new = connection.execute(INSERT_PACKED_POSTS).rowcount
+                result.duplicates += len(uids) - result.new
+                # New rows get ids above the old maximum; index exactly those, in one statement.
+                connection.execute(
+                    "INSERT INTO posts_fts(rowid, text) SELECT id, text FROM posts WHERE id > ?", (last_id,)
+                )
+                result.near_copies = store_tracking(connection, last_id, uids, result.new, bool(near_copies))
+            if quarantined:
+                # The same broken record read again (import --again, a re-read after a crash)
+                # is one quarantine item: the unique index on where and why absorbs it.
+                cursor = connection.executemany(
+                    "INSERT INTO quarantine (recorded_at, source, locator, path, reason, excerpt, spool_seq) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    [(now, q.source, q.locator, q.path or "", q.reason, q.excerpt, q.seq) for q in quarantined],
+                )
+                result.quarantined = cursor.rowcount
+            if skipped:
+                connection.executemany(
+                    "INSERT INTO skipped_records (source, reason, count) VALUES (?, ?, ?) "
+                    "ON CONFLICT (source, reason) DO UPDATE SET count = count + excluded.count",
+                    [(source_of_skipped, reason, count) for reason, count in skipped.items()],
+                )
+                result.skipped = sum(skipped.values())
+            if spool_position is not None:
+                connection.execute(
+                    "INSERT INTO spool_position (spool, next_seq) VALUES (?, ?) "
+                    "ON CONFLICT (spool) DO UPDATE SET next_seq = excluded.next_seq",
+                    (_SPOOL, spool_position),
+                )
+
+        self._in_transaction(write)
         if self._checkpoints is not None:
             self._checkpoints.committed()
         recent = self.recent_uids
@@ -374,15 +368,16 @@ class Store:
     def reset_derived(self) -> None:
         """Empty everything derived from the spool (for ``reprocess``). The spool is untouched."""
         self.recent_uids.clear()
-        try:
-            self.connection.execute("BEGIN IMMEDIATE")
-            self.connection.execute("DELETE FROM posts")
-            self.connection.execute("INSERT INTO posts_fts(posts_fts) VALUES ('delete-all')")
-            self.connection.execute("DELETE FROM quarantine")
-            self.connection.execute("DELETE FROM skipped_records")
-            self.connection.execute("DELETE FROM spool_position")
+
+        def reset() -> None:
+            execute = self.connection.execute
+            execute("DELETE FROM posts")
+            execute("INSERT INTO posts_fts(posts_fts) VALUES ('delete-all')")
             # story_edits stay: an analyst's merges and splits are applied again to the new stories.
             for table in (
+                "quarantine",
+                "skipped_records",
+                "spool_position",
                 "post_matches",
                 "amplification",
                 "timeline",
@@ -392,12 +387,9 @@ class Store:
                 "stories",
                 "post_insights",
             ):
-                self.connection.execute(f"DELETE FROM {table}")
-            self.connection.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if self.connection.in_transaction:
-                self.connection.execute("ROLLBACK")
-            raise _translate(exc, self.path) from exc
+                execute(f"DELETE FROM {table}")
+
+        self._in_transaction(reset)
 
     def forget_skipped(self, source: str) -> None:
         """Drop a source's counts of records that are not posts: it is about to be read again in
